@@ -1,0 +1,108 @@
+"""The interface every prompt-choosing agent implements.
+
+An agent picks an arm (a prompt template) for a context (a task), then learns
+from the reward. Live runs and the offline replay benchmark drive agents through
+exactly this interface, so what the benchmark shows is what `harness run` does.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ArmSpace:
+    """The arms an agent chooses among, and how each factors into prompt components.
+
+    `arms[i]` is the tuple of option indices (one per component) of arm i, so
+    factored agents (PPO) can pick component by component and map back to an arm.
+    """
+
+    factor_sizes: tuple[int, ...]
+    arms: tuple[tuple[int, ...], ...]
+    labels: tuple[str, ...] = ()
+
+    @property
+    def n_arms(self) -> int:
+        return len(self.arms)
+
+    def arm_of(self, factors: tuple[int, ...]) -> int | None:
+        try:
+            return self.arms.index(tuple(factors))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an agent knows about the task it is choosing for."""
+
+    task: str
+    features: np.ndarray
+
+
+class Agent(ABC):
+    """Choose, learn, and persist. Subclasses live one per file under harness/agents/."""
+
+    name: ClassVar[str]
+    contextual: ClassVar[bool] = False
+
+    def __init__(self, space: ArmSpace, n_features: int, seed: int = 0) -> None:
+        self.space = space
+        self.n_features = n_features
+        self.rng = np.random.default_rng(seed)
+
+    @abstractmethod
+    def choose(self, context: Context) -> int:
+        """The arm to pull next (may explore)."""
+
+    @abstractmethod
+    def update(self, context: Context, arm: int, reward: float) -> None:
+        """Learn from one observed reward."""
+
+    @abstractmethod
+    def best(self, context: Context) -> int:
+        """The arm the agent believes is best for this context (no exploration)."""
+
+    @abstractmethod
+    def state(self) -> dict[str, Any]:
+        """JSON-serialisable learned state."""
+
+    @abstractmethod
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what `state()` returned."""
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps({"agent": self.name, "state": self.state()}))
+        tmp.replace(path)
+
+    def load(self, path: Path) -> bool:
+        """Warm-start from `path`; False when there is nothing compatible to load."""
+        if not path.exists():
+            return False
+        data = json.loads(path.read_text())
+        if data.get("agent") != self.name:
+            return False
+        self.load_state(data["state"])
+        return True
+
+
+AGENTS: dict[str, type[Agent]] = {}
+
+
+def register_agent(cls: type[Agent]) -> type[Agent]:
+    """Class decorator: make an agent available by its `name` to the CLI and benchmark."""
+    AGENTS[cls.name] = cls
+    return cls
+
+
+AgentFactory = Callable[..., Agent]

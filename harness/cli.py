@@ -1,0 +1,370 @@
+"""The `harness` command line: parses flags and calls library functions, nothing more."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from harness.errors import HarnessError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class HarnessGroup(click.Group):
+    """Turns user mistakes (HarnessError) into a one-line error and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
+        try:
+            return super().invoke(ctx)
+        except HarnessError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def tasks_dir_option(func: F) -> F:
+    return click.option(
+        "--tasks-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("tasks"),
+        envvar="HARNESS_TASKS_DIR", show_default=True, help="Folder of task folders.",
+    )(func)
+
+
+def home_option(func: F) -> F:
+    return click.option(
+        "--home", type=click.Path(path_type=Path, file_okay=False), default=Path(".harness"),
+        envvar="HARNESS_HOME", show_default=True, help="Run store folder (SQLite, caches, policies).",
+    )(func)
+
+
+def sandbox_options(func: F) -> F:
+    func = click.option("--workers", type=click.IntRange(1, 16), default=2, envvar="HARNESS_WORKERS",
+                        show_default=True, help="Warm sandbox containers.")(func)
+    return func
+
+
+@click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="harness")
+def cli() -> None:
+    """A code-generation benchmark harness that learns how to prompt."""
+
+
+def main() -> None:
+    from harness.settings import CONFIG_FILE, default_map, load_config
+
+    try:
+        config = load_config(Path(CONFIG_FILE))
+    except HarnessError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    cli.main(default_map=default_map(cli, config), prog_name="harness")
+
+
+# ------------------------------------------------------------------- eval
+
+
+@cli.command("eval")
+@click.option("--task", "task_name", required=True, help="Task to grade against.")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON record per file, per line.")
+@tasks_dir_option
+@home_option
+@sandbox_options
+@click.option("--no-cache", is_flag=True, help="Grade again even if this code was graded before.")
+def eval_cmd(task_name: str, files: tuple[Path, ...], as_json: bool, tasks_dir: Path, home: Path,
+             workers: int, no_cache: bool) -> None:
+    """Grade code FILES against a task in the sandbox."""
+    from harness.evaluate import evaluate_files
+
+    evaluate_files(task_name, files, tasks_dir, home, workers, as_json, use_cache=not no_cache)
+
+
+# ---------------------------------------------------------------- sandbox
+
+
+@cli.group(cls=HarnessGroup)
+def sandbox() -> None:
+    """Build, check and measure the Docker sandbox."""
+
+
+@sandbox.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the image exists.")
+def sandbox_build(force: bool) -> None:
+    """Build the sandbox image (from Debian packages when no registry answers)."""
+    from harness.console import console
+    from harness.sandbox.image import docker_client, ensure_image
+
+    out = console()
+    with out.status("building sandbox image"):
+        tag = ensure_image(docker_client(), log=lambda m: out.print(f"  {m}"), force=force)
+    out.print(f"[green]ready[/] {tag}")
+
+
+@sandbox.command("doctor")
+def sandbox_doctor() -> None:
+    """Check Docker, the image and that every limit really applies inside a container."""
+    from rich.table import Table
+
+    from harness.console import console
+    from harness.sandbox.doctor import run_doctor
+    from harness.sandbox.pool import SandboxConfig
+
+    checks = run_doctor(SandboxConfig())
+    table = Table(title="sandbox doctor")
+    for col in ("check", "ok", "seen", "fix"):
+        table.add_column(col)
+    for check in checks:
+        table.add_row(check.name, "[green]yes[/]" if check.ok else "[red]no[/]", check.detail,
+                      "" if check.ok else check.fix)
+    console().print(table)
+    if not all(c.ok for c in checks):
+        raise click.ClickException("sandbox doctor found problems (see the fix column)")
+
+
+@sandbox.command("bench")
+@click.option("--programs", type=click.IntRange(4, 5000), default=400, show_default=True,
+              help="Programs graded by the warm pool and the host subprocess.")
+@click.option("--docker-programs", type=click.IntRange(2, 500), default=24, show_default=True,
+              help="Programs graded with one `docker run` each (slow).")
+@tasks_dir_option
+@sandbox_options
+def sandbox_bench(programs: int, docker_programs: int, tasks_dir: Path, workers: int) -> None:
+    """Warm pool vs `docker run` per program vs bare host subprocess, in one run."""
+    from harness.sandbox.bench import run_bench
+
+    run_bench(tasks_dir, programs, docker_programs, workers)
+
+
+# ------------------------------------------------------------------ tasks
+
+
+@cli.group(cls=HarnessGroup)
+def tasks() -> None:
+    """List, inspect, scaffold, check and import task folders."""
+
+
+@tasks.command("list")
+@click.option("--tag", "tags", multiple=True, help="Only tasks with this tag (repeatable).")
+@click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]), default=None)
+@click.option("--json", "as_json", is_flag=True)
+@tasks_dir_option
+def tasks_list(tags: tuple[str, ...], difficulty: str | None, as_json: bool, tasks_dir: Path) -> None:
+    """Table of tasks: name, difficulty, tags, tests."""
+    from harness.taskview import list_tasks
+
+    list_tasks(tasks_dir, tags, difficulty, as_json)
+
+
+@tasks.command("show")
+@click.argument("name")
+@tasks_dir_option
+def tasks_show(name: str, tasks_dir: Path) -> None:
+    """Spec, signature, examples, hints and tests of one task."""
+    from harness.taskview import show_task
+
+    show_task(tasks_dir, name)
+
+
+@tasks.command("new")
+@click.argument("name")
+@tasks_dir_option
+def tasks_new(name: str, tasks_dir: Path) -> None:
+    """Scaffold a valid task folder to edit (never overwrites)."""
+    from harness.console import console
+    from harness.taskview import new_task
+
+    folder = new_task(tasks_dir, name)
+    console().print(f"created {folder}: edit task.toml, tests.py and solution.py, "
+                    f"then run `harness tasks check {name}`")
+
+
+@tasks.command("check")
+@click.argument("names", nargs=-1)
+@tasks_dir_option
+@home_option
+@sandbox_options
+@click.option("--json", "as_json", is_flag=True)
+def tasks_check(names: tuple[str, ...], tasks_dir: Path, home: Path, workers: int, as_json: bool) -> None:
+    """Validate folders, run reference solutions in the sandbox, prove tests have teeth."""
+    from harness.taskcheck import check_tasks_cli
+
+    if not check_tasks_cli(tasks_dir, names, home, workers, as_json):
+        raise click.ClickException("some tasks failed the check (see the reason column)")
+
+
+TASK_SOURCES = ("humaneval",)
+"""Benchmarks `harness tasks import` can convert into task folders."""
+
+
+@tasks.command("import")
+@click.argument("source", type=click.Choice(TASK_SOURCES))
+@click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=Path("tasks"),
+              envvar="HARNESS_TASKS_DIR", show_default=True,
+              help="Folder to write the task folders into (the tasks dir by default).")
+@click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
+def tasks_import(source: str, dest: Path, as_json: bool) -> None:
+    """Convert a public benchmark (SOURCE) into task folders; re-running is idempotent."""
+    if source == "humaneval":
+        from harness.humaneval import import_cli
+
+        import_cli(dest, as_json)
+
+
+# -------------------------------------------------------------------- run
+
+
+def endpoint_options(func: F) -> F:
+    func = click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True,
+                        envvar="HARNESS_PARALLEL", help="Concurrent LLM requests.")(func)
+    func = click.option("--api-key", envvar="OPENAI_API_KEY", default=None,
+                        help="Key for a remote endpoint (env OPENAI_API_KEY).")(func)
+    func = click.option("--base-url", envvar="OPENAI_BASE_URL", default=None,
+                        help="OpenAI-compatible endpoint URL (env OPENAI_BASE_URL).")(func)
+    return click.option("--model", envvar="HARNESS_MODEL", default=None,
+                        help="Model id: an embedded model, or the remote endpoint's model.")(func)
+
+
+@cli.command("run")
+@click.option("--task", "tasks", multiple=True, help="Task name (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Add every task with this tag (repeatable).")
+@click.option("--agent", default="thompson", show_default=True, envvar="HARNESS_AGENT",
+              help="Agent that picks templates (see `harness templates list` for arms).")
+@click.option("--episodes", type=click.IntRange(1, 100000), default=8, show_default=True,
+              help="Rounds over the tasks; one template decision per task per round.")
+@click.option("--samples", type=click.IntRange(1, 1000), default=4, show_default=True,
+              help="Answers per decision.")
+@click.option("--reward", default="partial", show_default=True, help="Reward scheme.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--preset", default=None, help="Named subset of templates for the agent to search.")
+@click.option("--templates", "template_ids", default=None,
+              help="Comma-separated template ids to search (instead of a preset).")
+@click.option("--template", default=None, help="Use one template only (implies --agent fixed).")
+@click.option("--temperature", type=click.FloatRange(0, 2), default=0.8, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(16, 32768), default=512, show_default=True)
+@click.option("--fresh", is_flag=True, help="Ignore saved policies and stored runs: start over.")
+@click.option("--resume", "resume", default=None, metavar="RUN", help="Continue a stopped or killed run.")
+@click.option("--no-cache", is_flag=True, help="Do not answer from the LLM response cache.")
+@endpoint_options
+@tasks_dir_option
+@home_option
+@sandbox_options
+def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str, episodes: int, samples: int,
+            reward: str, seed: int, preset: str | None, template_ids: str | None, template: str | None,
+            temperature: float, max_tokens: int, fresh: bool, resume: str | None, no_cache: bool,
+            model: str | None, base_url: str | None, api_key: str | None, parallel: int,
+            tasks_dir: Path, home: Path, workers: int) -> None:
+    """Learn which prompt template works for each task: generate, grade, learn, report."""
+    from harness.console import console
+    from harness.llm.client import GenerationParams
+    from harness.llm.endpoints import EndpointRequest
+    from harness.prompts import DEFAULT_PRESET
+    from harness.run import RunOptions, execute
+
+    if template and agent not in ("thompson", "fixed"):
+        raise click.UsageError("--template uses one template: it cannot be combined with --agent")
+    if not tasks and not tags and not resume:
+        raise click.UsageError("choose tasks with --task NAME or --tag TAG (or --resume RUN)")
+    options = RunOptions(
+        tasks=tasks, tags=tags, agent="fixed" if template else agent, episodes=episodes,
+        samples=samples, reward=reward, seed=seed, preset=preset or DEFAULT_PRESET,
+        templates=tuple(t.strip() for t in template_ids.split(",") if t.strip()) if template_ids else (),
+        template=template,
+        endpoint=EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel),
+        params=GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=seed),
+        tasks_dir=tasks_dir, home=home, workers=workers, fresh=fresh, resume=resume,
+        use_cache=not no_cache,
+    )
+    execute(options, console(), console(stderr=True))
+
+
+@cli.command("report")
+@click.argument("run_id", metavar="RUN")
+@click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the learning-curve PNG (default: HOME/reports/RUN.png).")
+@tasks_dir_option
+@home_option
+def report_cmd(run_id: str, plot: Path | None, tasks_dir: Path, home: Path) -> None:
+    """Tables, pass@k, the learned best prompt and a learning-curve PNG for a run."""
+    from harness.console import console
+    from harness.errors import HarnessError
+    from harness.prompts import default_space
+    from harness.report import learning_curve, print_run_report
+    from harness.store import Store
+    from harness.tasks import find_task
+
+    store = Store(home)
+    run = store.get_run(run_id)
+    if run is None:
+        known = ", ".join(r["id"] for r in store.list_runs()[-10:]) or "none"
+        raise HarnessError(f"no run '{run_id}' in {store.path}; recent runs: {known}")
+    space = default_space().subset(run["config"]["templates"], name="report")
+    tasks = []
+    for name in run["config"]["tasks"]:
+        try:
+            tasks.append(find_task(tasks_dir, name))
+        except HarnessError:
+            pass
+    out = console()
+    print_run_report(store, run_id, out, space, tasks)
+    rows = store.samples(run_id)
+    if rows:
+        path = learning_curve(rows, plot or home / "reports" / f"{run_id}.png",
+                              f"{run_id}: reward per episode")
+        out.print(f"learning curve: {path}")
+
+
+@cli.group(cls=HarnessGroup)
+def templates() -> None:
+    """The prompt template space the agents search."""
+
+
+@templates.command("list")
+@click.option("--preset", default=None, help="Only the arms of this preset.")
+def templates_list(preset: str | None) -> None:
+    """Components, presets and named templates."""
+    from rich.table import Table
+
+    from harness.console import console
+    from harness.prompts import COMPONENTS, NAMED, PRESETS, default_space
+
+    out = console()
+    comp = Table(title="components (a factored template picks one option of each)")
+    for col in ("key", "component", "options"):
+        comp.add_column(col)
+    for c in COMPONENTS:
+        comp.add_row(c.key, c.name, ", ".join(f"{i}={o.name}" for i, o in enumerate(c.options)))
+    out.print(comp)
+    pre = Table(title="presets")
+    for col in ("preset", "arms", "about"):
+        pre.add_column(col)
+    for name, (about, _) in PRESETS.items():
+        pre.add_row(name, str(len(default_space(name).templates)), about)
+    out.print(pre)
+    named = Table(title="named templates")
+    for col in ("id", "about"):
+        named.add_column(col)
+    for t in NAMED:
+        named.add_row(t.id, t.description)
+    out.print(named)
+    if preset:
+        out.print("\n".join(default_space(preset).ids))
+
+
+@templates.command("show")
+@click.argument("template_id", metavar="ID")
+@click.option("--task", "task_name", default="sort_ints", show_default=True)
+@tasks_dir_option
+def templates_show(template_id: str, task_name: str, tasks_dir: Path) -> None:
+    """Render template ID for a task, exactly as the model sees it."""
+    from harness.console import console
+    from harness.prompts import default_space, template_text
+    from harness.tasks import find_task
+
+    template = default_space().get(template_id)
+    console().print(template_text(template, find_task(tasks_dir, task_name)), markup=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Grading: a task plus candidate code in, a `GradeResult` out, always through the sandbox.
+
+Identical code for an identical task, image and limits is graded once: the
+execution cache (in the run store) answers every later request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from harness.errors import SandboxError
+from harness.results import GradeResult, TestResult
+from harness.sandbox.pool import SandboxConfig, SandboxPool, reap_leftovers
+from harness.store import Store
+from harness.tasks import Task
+
+PROTOCOL = 1  # bump when the worker's grading semantics change: invalidates the cache
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A started pool and the identity of the image it runs."""
+
+    pool: SandboxPool
+    image_tag: str
+    image_id: str
+    config: SandboxConfig
+
+
+def open_sandbox(config: SandboxConfig = SandboxConfig(), log: Callable[[str], None] = print) -> Sandbox:
+    """Connect to Docker, clear leftovers of dead harness processes, build if needed, start."""
+    from harness.sandbox.image import docker_client, ensure_image
+
+    client = docker_client()
+    reap_leftovers(client)
+    tag = ensure_image(client, log=log)
+    image_id = client.images.get(tag).id
+    pool = SandboxPool(tag, config).start()
+    return Sandbox(pool=pool, image_tag=tag, image_id=image_id, config=config)
+
+
+def job_for(task: Task, code: str, config: SandboxConfig) -> dict[str, Any]:
+    return {
+        "code": code,
+        "tests": task.tests_source,
+        "test_names": list(task.test_names),
+        "entry_point": task.entry_point,
+        "timeout_s": task.timeout_s,
+        "limits": config.limits(),
+    }
+
+
+def cache_key(job: dict[str, Any], image_id: str, config: SandboxConfig) -> str:
+    payload = json.dumps({"job": job, "image": image_id, "limits": config.cache_key(),
+                          "protocol": PROTOCOL}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def parse_reply(reply: dict[str, Any] | None, task: Task) -> GradeResult:
+    if reply is None or "status" not in reply:
+        detail = (reply or {}).get("error", "the sandbox worker died or stalled and was replaced")
+        tests = tuple(TestResult(name, "crashed", 0.0, str(detail)) for name in task.test_names)
+        return GradeResult(syntax_ok=True, status="crashed", tests=tests, passed=0,
+                           total=len(task.test_names), message=str(detail))
+    return GradeResult.from_dict(reply)
+
+
+class Grader:
+    """Grades code for tasks on a sandbox pool, with the execution cache in front."""
+
+    def __init__(self, sandbox: Sandbox, store: Store | None = None) -> None:
+        self.sandbox = sandbox
+        self.store = store
+        self.cache_hits = 0
+        self.executed = 0
+
+    def grade(self, task: Task, code: str) -> GradeResult:
+        config = self.sandbox.config
+        job = job_for(task, code, config)
+        key = cache_key(job, self.sandbox.image_id, config)
+        if self.store is not None and (hit := self.store.get_exec(key)) is not None:
+            self.cache_hits += 1
+            return GradeResult.from_dict(hit)
+        deadline = task.timeout_s * (len(task.test_names) + 1) + 10.0
+        reply = self.sandbox.pool.run({**job, "id": key[:16]}, deadline)
+        if reply is None:  # a stalled or dead worker was replaced: one more try on a fresh one
+            reply = self.sandbox.pool.run({**job, "id": key[:16]}, deadline)
+        result = parse_reply(reply, task)
+        self.executed += 1
+        if self.store is not None and reply is not None and "status" in reply:
+            self.store.put_exec(key, result.to_dict())
+        return result
+
+    def grade_many(
+        self,
+        items: Sequence[tuple[Task, str]],
+        on_done: Callable[[int, GradeResult], None] | None = None,
+    ) -> list[GradeResult]:
+        """Grade in parallel on every worker; results come back in input order."""
+        results: list[GradeResult | None] = [None] * len(items)
+
+        def one(index: int) -> None:
+            task, code = items[index]
+            results[index] = self.grade(task, code)
+            if on_done is not None:
+                on_done(index, results[index])  # type: ignore[arg-type]
+
+        with ThreadPoolExecutor(max_workers=max(1, self.sandbox.config.workers)) as ex:
+            list(ex.map(one, range(len(items))))
+        if any(r is None for r in results):
+            raise SandboxError("grading did not complete")
+        return results  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.sandbox.pool.close()

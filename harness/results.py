@@ -1,0 +1,57 @@
+"""The result record of one graded program (the contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUSES = ("passed", "failed", "error", "timeout", "oom", "crashed", "syntax_error")
+OUTCOMES = ("passed", "failed", "error", "timeout", "oom", "crashed", "skipped")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One `test_*` function: the unit of partial credit."""
+
+    name: str
+    outcome: str
+    duration_s: float = 0.0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """What the sandbox saw of one program. Rewards are functions of this record."""
+
+    syntax_ok: bool
+    status: str
+    tests: tuple[TestResult, ...] = field(default_factory=tuple)
+    passed: int = 0
+    total: int = 0
+    duration_s: float = 0.0
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    def failed_tests(self) -> list[str]:
+        return [t.name for t in self.tests if t.outcome != "passed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tests"] = [asdict(t) for t in self.tests]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradeResult:
+        tests = tuple(TestResult(**t) for t in data.get("tests", ()))
+        return cls(
+            syntax_ok=bool(data["syntax_ok"]),
+            status=str(data["status"]),
+            tests=tests,
+            passed=int(data.get("passed", 0)),
+            total=int(data.get("total", len(tests))),
+            duration_s=float(data.get("duration_s", 0.0)),
+            message=str(data.get("message", "")),
+        )

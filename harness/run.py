@@ -1,0 +1,185 @@
+"""`harness run`: wire tasks, templates, endpoint, sandbox, store and agent, then drive the Runner.
+
+A run's id is the hash of its configuration, so repeating a finished command
+answers from the store at no cost (no model start, no call, no sandbox run),
+and repeating a killed one resumes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from harness.errors import HarnessError
+from harness.llm.client import GenerationParams
+from harness.llm.endpoints import EndpointRequest, describe_endpoint, open_endpoint
+from harness.prompts import DEFAULT_PRESET, TemplateSpace, default_space
+from harness.runner import Progress, RunConfig, Runner, build_agent, summarise
+from harness.store import Store
+from harness.tasks import Task, find_task, select_tasks
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `harness run` was asked to do, straight from the flags."""
+
+    tasks: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    agent: str = "thompson"
+    episodes: int = 8
+    samples: int = 4
+    reward: str = "partial"
+    seed: int = 0
+    preset: str = DEFAULT_PRESET
+    templates: tuple[str, ...] = ()
+    template: str | None = None
+    endpoint: EndpointRequest = EndpointRequest()
+    params: GenerationParams = GenerationParams()
+    tasks_dir: Path = Path("tasks")
+    home: Path = Path(".harness")
+    workers: int = 2
+    fresh: bool = False
+    resume: str | None = None
+    use_cache: bool = True
+
+
+def choose_space(options: RunOptions) -> TemplateSpace:
+    space = default_space()
+    if options.template:
+        return space.subset([options.template], name="single")
+    if options.templates:
+        return space.subset(options.templates)
+    return space.with_preset(options.preset)
+
+
+def validate_names(options: RunOptions) -> None:
+    """Fail on unknown agent or reward before anything slow starts."""
+    from harness.agents import AGENT_NAMES
+    from harness.rewards import get_reward
+
+    if options.agent not in AGENT_NAMES:
+        raise HarnessError(f"unknown agent '{options.agent}'; valid agents: {', '.join(AGENT_NAMES)}")
+    get_reward(options.reward)
+
+
+def config_from(options: RunOptions, tasks: list[Task], space: TemplateSpace) -> RunConfig:
+    model, endpoint_id = describe_endpoint(options.endpoint)
+    return RunConfig(
+        tasks=tuple(t.name for t in tasks), agent=options.agent, episodes=options.episodes,
+        samples=options.samples, reward=options.reward, seed=options.seed, templates=space.ids,
+        model=model, endpoint=endpoint_id, params=replace(options.params, seed=options.params.seed),
+        task_hashes=tuple(t.hash for t in tasks),
+    )
+
+
+def config_from_stored(data: dict[str, Any]) -> RunConfig:
+    params = GenerationParams(**{**data["params"], "stop": tuple(data["params"].get("stop", ()))})
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "params"}
+    return RunConfig(**fields, params=params)
+
+
+def resolve_resume(store: Store, options: RunOptions) -> tuple[RunConfig, str]:
+    run = store.get_run(options.resume or "")
+    if run is None:
+        known = ", ".join(r["id"] for r in store.list_runs()[-10:]) or "none"
+        raise HarnessError(f"no run '{options.resume}' in {store.path}; recent runs: {known}")
+    return config_from_stored(run["config"]), run["id"]
+
+
+def load_run_tasks(config: RunConfig, tasks_dir: Path) -> list[Task]:
+    tasks = [find_task(tasks_dir, name) for name in config.tasks]
+    for task, expected in zip(tasks, config.task_hashes, strict=True):
+        if expected and task.hash != expected:
+            raise HarnessError(f"task '{task.name}' changed since this run started "
+                               f"({expected[:12]} -> {task.short_hash}); start a new run instead")
+    return tasks
+
+
+def progress_table(p: Progress, run_id: str, episodes: int) -> Table:
+    table = Table.grid(padding=(0, 2))
+    bar_width = 30
+    filled = int(bar_width * p.done / p.total) if p.total else 0
+    table.add_row(f"[bold]{run_id}[/]", f"[cyan]{'━' * filled}[/][dim]{'━' * (bar_width - filled)}[/]",
+                  f"{p.done}/{p.total} samples", f"episode {p.episode}/{episodes}")
+    table.add_row("best so far", f"[green]{p.best}[/]", f"pass {p.pass_rate:.2f}",
+                  f"{p.tokens_per_s:.1f} tok/s")
+    return table
+
+
+def execute(options: RunOptions, out: Console, err: Console) -> str:
+    """Run, resume, or show a finished run; returns the run id."""
+    from harness.grading import Grader, open_sandbox
+    from harness.llm.client import LLM
+    from harness.provenance import base_provenance
+    from harness.report import print_run_report
+    from harness.sandbox.pool import SandboxConfig
+
+    store = Store(options.home)
+    space = default_space()
+    if options.resume:
+        config, run_id = resolve_resume(store, options)
+        space = space.subset(config.templates, name="resumed")
+        endpoint_request = replace(options.endpoint, model=options.endpoint.model or config.model)
+        options = replace(options, agent=config.agent, reward=config.reward, endpoint=endpoint_request)
+        tasks = load_run_tasks(config, options.tasks_dir)
+    else:
+        validate_names(options)
+        tasks = select_tasks(options.tasks_dir, options.tasks, options.tags)
+        if not tasks:
+            raise HarnessError("no tasks chosen: pass --task NAME (repeatable) or --tag TAG")
+        space = choose_space(options)
+        config = config_from(options, tasks, space)
+        run_id = config.run_id()
+        if options.fresh:
+            run_id = f"{run_id}-{secrets.token_hex(3)}"
+    existing = store.get_run(run_id)
+    if existing and existing["status"] == "finished":
+        err.print(f"run {run_id} already finished; showing its stored results "
+                  "(no model call, no sandbox run; --fresh starts a new run)")
+        print_run_report(store, run_id, out, space, tasks)
+        return run_id
+    if existing:
+        err.print(f"resuming run {run_id} ({len(store.samples(run_id))} samples recorded)")
+    with open_endpoint(options.endpoint, options.home, log=err.print) as endpoint:
+        with err.status("starting sandbox"):
+            sandbox = open_sandbox(SandboxConfig(workers=options.workers), log=err.print)
+        grader = Grader(sandbox, store)
+        agent, warm = build_agent(config, space, store, fresh=options.fresh or bool(existing))
+        initial_key = f"init|{run_id}"
+        if existing and (initial := store.get_policy(initial_key)) is not None:
+            agent.load_state(initial["state"])  # the policy this run warm-started from
+        if warm:
+            store.put_policy(initial_key, agent.name, agent.state())
+        if not existing:
+            provenance = {**base_provenance(), "sandbox_image": sandbox.image_id,
+                          "template_space": space.fingerprint(), "warm_start": warm,
+                          "tasks": {t.name: t.hash for t in tasks}}
+            store.create_run(run_id, {**asdict(config)}, provenance)
+        llm = LLM(endpoint, store, config.params, concurrency=options.endpoint.parallel,
+                  use_cache=options.use_cache)
+        runner = Runner(config, tasks, space, llm, grader.grade, store, agent, run_id,
+                        concurrency=options.endpoint.parallel)
+        status = "stopped"
+        try:
+            with Live(progress_table(runner.progress, run_id, config.episodes), console=err,
+                      refresh_per_second=4, transient=True) as live:
+                runner.on_progress = lambda p: live.update(progress_table(p, run_id, config.episodes))
+                status = runner.run()
+        except KeyboardInterrupt:
+            err.print(f"[yellow]stopped[/]; resume with: harness run --resume {run_id}")
+        finally:
+            grader.close()
+            rows = store.samples(run_id)
+            summary = {**summarise(rows), "llm_s": runner.progress.llm_s,
+                       "sandbox_s": runner.progress.sandbox_s, "agent_s": runner.progress.agent_s,
+                       "llm_calls": llm.calls, "llm_cache_hits": llm.cache_hits,
+                       "sandbox_runs": grader.executed, "sandbox_cache_hits": grader.cache_hits}
+            store.finish_run(run_id, status, summary)
+    print_run_report(store, run_id, out, space, tasks, agent=agent)
+    return run_id

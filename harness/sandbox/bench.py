@@ -1,0 +1,158 @@
+"""`harness sandbox bench`: the warm pool against one container per program and the bare host.
+
+All three grade the same batch of sort_ints programs (correct and wrong) with
+the whole test file. The host variant runs the programs unsandboxed: it is a
+speed reference only and only ever sees the fixed programs built here.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.grading import Grader, Sandbox, job_for
+from harness.sandbox.pool import docker_run_args
+from harness.tasks import Task
+
+WRONG_PROGRAMS = (
+    "def sort_ints(xs):\n    return xs\n",
+    "def sort_ints(xs):\n    return sorted(xs, reverse=True)\n",
+    "def sort_ints(xs):\n    return sorted(set(xs))\n",
+)
+
+HOST_RUNNER = """
+import importlib, sys, json
+sys.path.insert(0, '.')
+tests = importlib.import_module('tests')
+out = {}
+for name in NAMES:
+    try:
+        getattr(tests, name)(); out[name] = 'passed'
+    except AssertionError:
+        out[name] = 'failed'
+    except Exception:
+        out[name] = 'error'
+print(json.dumps(out))
+"""
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One way of grading, measured on the same batch."""
+
+    method: str
+    programs: int
+    seconds: float
+    median_ms: float
+    passed: int
+
+    @property
+    def per_second(self) -> float:
+        return self.programs / self.seconds if self.seconds else 0.0
+
+
+def programs(task: Task, n: int) -> list[str]:
+    """n distinct programs (a comment makes each unique, defeating any cache), half correct."""
+    pool = [task.solution_source, *WRONG_PROGRAMS]
+    out = []
+    for i in range(n):
+        base = task.solution_source if i % 2 == 0 else pool[1 + (i // 2) % len(WRONG_PROGRAMS)]
+        out.append(f"{base}\n# program {i}\n")
+    return out
+
+
+def _timed(run_one: Callable[[str], bool], codes: list[str], workers: int) -> tuple[float, float, int]:
+    latencies: list[float] = []
+
+    def one(code: str) -> bool:
+        t0 = time.perf_counter()
+        ok = run_one(code)
+        latencies.append(time.perf_counter() - t0)
+        return ok
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        passed = sum(ex.map(one, codes))
+    return time.perf_counter() - start, statistics.median(latencies) * 1000, passed
+
+
+def bench_pool(grader: Grader, task: Task, codes: list[str]) -> BenchRow:
+    workers = grader.sandbox.config.workers
+    seconds, median, passed = _timed(lambda c: grader.grade(task, c).status == "passed", codes, workers)
+    return BenchRow(f"warm pool ({workers} workers)", len(codes), seconds, median, passed)
+
+
+def bench_docker_run(sandbox: Sandbox, task: Task, codes: list[str], workers: int) -> BenchRow:
+    def one(code: str) -> bool:
+        job = {**job_for(task, code, sandbox.config), "id": "x"}
+        args = docker_run_args(sandbox.image_tag, sandbox.config, f"harness-bench-{time.monotonic_ns()}", "bench")
+        proc = subprocess.run(args, input=json.dumps(job) + "\n", capture_output=True, text=True,
+                              timeout=120, check=False)
+        lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+        return any(r.get("status") == "passed" for r in lines)
+
+    seconds, median, passed = _timed(one, codes, workers)
+    return BenchRow(f"docker run --rm per program ({workers} parallel)", len(codes), seconds, median, passed)
+
+
+def bench_host(task: Task, codes: list[str], workers: int) -> BenchRow:
+    runner = HOST_RUNNER.replace("NAMES", repr(list(task.test_names)))
+    with tempfile.TemporaryDirectory(prefix="harness-hostbench-") as tmp:
+        def one(code: str) -> bool:
+            with tempfile.TemporaryDirectory(dir=tmp) as d:
+                Path(d, "solution.py").write_text(code)
+                Path(d, "tests.py").write_text(task.tests_source)
+                Path(d, "run.py").write_text(runner)
+                proc = subprocess.run([sys.executable, "-I", "run.py"], cwd=d, capture_output=True,
+                                      text=True, timeout=60, check=False)
+                try:
+                    out = json.loads(proc.stdout)
+                except ValueError:
+                    return False
+                return all(v == "passed" for v in out.values())
+
+        seconds, median, passed = _timed(one, codes, workers)
+    return BenchRow(f"host python3 -I per program ({workers} parallel, unsafe)", len(codes), seconds, median, passed)
+
+
+def run_bench(tasks_dir: Path, n_programs: int, n_docker: int, workers: int) -> list[BenchRow]:
+    from rich.table import Table
+
+    from harness.console import console
+    from harness.grading import open_sandbox
+    from harness.sandbox.pool import SandboxConfig
+    from harness.tasks import find_task
+
+    task = find_task(tasks_dir, "sort_ints")
+    out = console()
+    sandbox = open_sandbox(SandboxConfig(workers=workers), log=out.print)
+    grader = Grader(sandbox, store=None)
+    try:
+        codes = programs(task, n_programs)
+        grader.grade_many([(task, c) for c in codes[:workers * 4]])  # warm up
+        with out.status("warm pool"):
+            pool_row = bench_pool(grader, task, codes)
+        with out.status("host subprocess"):
+            host_row = bench_host(task, codes, workers)
+        with out.status("docker run per program"):
+            docker_row = bench_docker_run(sandbox, task, codes[:n_docker], workers)
+    finally:
+        grader.close()
+    rows = [pool_row, docker_row, host_row]
+    table = Table(title=f"sandbox bench: sort_ints, {len(task.test_names)} tests per program")
+    for col in ("method", "programs", "programs/s", "median ms", "passed", "pool speed-up"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for row in rows:
+        ratio = pool_row.per_second / row.per_second if row.per_second else 0.0
+        table.add_row(row.method, str(row.programs), f"{row.per_second:.1f}", f"{row.median_ms:.1f}",
+                      str(row.passed), f"{ratio:.1f}x")
+    out.print(table)
+    return rows

@@ -1,0 +1,224 @@
+"""Task folders: loading, validation and identity.
+
+A task is a folder holding `task.toml`, `tests.py` and `solution.py`. Every
+problem is reported as a `TaskError` naming the file, the key and what was
+expected, so a user can fix their own folders without reading this code.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import TaskError
+
+DIFFICULTIES = ("easy", "medium", "hard")
+TASK_FILES = ("task.toml", "tests.py", "solution.py")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+DEFAULT_TIMEOUT_S = 2.0
+
+# key -> (expected type(s), description used in error messages)
+_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "entry_point": (str, "a Python identifier"),
+    "description": (str, "a non-empty string"),
+    "signature": (str, "a string such as 'def f(xs: list[int]) -> list[int]'"),
+    "examples": (list, "a list of strings"),
+    "tags": (list, "a list of strings"),
+    "difficulty": (str, "one of easy, medium, hard"),
+    "timeout_s": ((int, float), "a positive number of seconds per test"),
+    "hints": (list, "a list of strings"),
+}
+_REQUIRED = ("entry_point", "description")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One coding task, loaded and validated from its folder."""
+
+    name: str
+    path: Path
+    entry_point: str
+    description: str
+    tests_source: str
+    solution_source: str
+    test_names: tuple[str, ...]
+    signature: str = ""
+    examples: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    difficulty: str = "medium"
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    hints: tuple[str, ...] = ()
+    hash: str = field(default="")
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash[:12]
+
+
+def default_tasks_dir() -> Path:
+    return Path(os.environ.get("HARNESS_TASKS_DIR", "tasks"))
+
+
+def task_hash(folder: Path) -> str:
+    """Content hash over the three task files, so changed tasks never mix with old results."""
+    digest = hashlib.sha256()
+    for name in TASK_FILES:
+        digest.update(name.encode() + b"\0")
+        digest.update((folder / name).read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _read(folder: Path, name: str) -> str:
+    path = folder / name
+    if not path.is_file():
+        raise TaskError(f"{path}: missing; a task folder needs {', '.join(TASK_FILES)}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskError(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+
+
+def _check_key(path: Path, key: str, value: object) -> None:
+    expected, what = _KEYS[key]
+    ok = isinstance(value, expected) and not isinstance(value, bool)
+    if ok and isinstance(value, list):
+        ok = all(isinstance(item, str) for item in value)
+    if ok and key == "entry_point":
+        ok = str(value).isidentifier()
+    if ok and key == "description":
+        ok = bool(str(value).strip())
+    if ok and key == "difficulty":
+        ok = value in DIFFICULTIES
+    if ok and key == "timeout_s":
+        ok = 0 < float(value) <= 60  # type: ignore[arg-type]
+    if not ok:
+        raise TaskError(f"{path}: key '{key}' must be {what}, got {value!r}")
+
+
+def parse_toml(folder: Path) -> dict[str, object]:
+    path = folder / "task.toml"
+    text = _read(folder, "task.toml")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TaskError(f"{path}: invalid TOML ({exc})") from None
+    for key in data:
+        if key not in _KEYS:
+            raise TaskError(
+                f"{path}: unknown key '{key}'; expected one of {', '.join(sorted(_KEYS))}"
+            )
+    for key in _REQUIRED:
+        if key not in data:
+            raise TaskError(f"{path}: missing required key '{key}' ({_KEYS[key][1]})")
+    for key, value in data.items():
+        _check_key(path, key, value)
+    return data
+
+
+def _parse_python(folder: Path, name: str) -> tuple[str, ast.Module]:
+    source = _read(folder, name)
+    try:
+        return source, ast.parse(source, filename=name)
+    except SyntaxError as exc:
+        raise TaskError(f"{folder / name}: syntax error at line {exc.lineno}: {exc.msg}") from None
+
+
+def _top_level_names(module: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in module.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def test_functions(module: ast.Module) -> tuple[str, ...]:
+    """Names of top-level `test_*` functions, in file order: each is one unit of credit."""
+    return tuple(
+        node.name
+        for node in module.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    )
+
+
+def load_task(folder: Path | str) -> Task:
+    """Load and validate one task folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise TaskError(f"{folder}: not a task folder (no such directory)")
+    name = folder.name
+    if not NAME_RE.match(name):
+        raise TaskError(
+            f"{folder}: task folder name must be lowercase letters, digits and underscores"
+        )
+    data = parse_toml(folder)
+    tests_source, tests_ast = _parse_python(folder, "tests.py")
+    solution_source, solution_ast = _parse_python(folder, "solution.py")
+    names = test_functions(tests_ast)
+    if not names:
+        raise TaskError(f"{folder / 'tests.py'}: no test_* functions; each one is a unit of credit")
+    entry = str(data["entry_point"])
+    if entry not in _top_level_names(solution_ast):
+        raise TaskError(
+            f"{folder / 'solution.py'}: does not define entry_point '{entry}' named in task.toml"
+        )
+    return Task(
+        name=name,
+        path=folder,
+        entry_point=entry,
+        description=str(data["description"]).strip(),
+        tests_source=tests_source,
+        solution_source=solution_source,
+        test_names=names,
+        signature=str(data.get("signature", "")),
+        examples=tuple(data.get("examples", ())),  # type: ignore[arg-type]
+        tags=tuple(data.get("tags", ())),  # type: ignore[arg-type]
+        difficulty=str(data.get("difficulty", "medium")),
+        timeout_s=float(data.get("timeout_s", DEFAULT_TIMEOUT_S)),  # type: ignore[arg-type]
+        hints=tuple(data.get("hints", ())),  # type: ignore[arg-type]
+        hash=task_hash(folder),
+    )
+
+
+def task_folders(tasks_dir: Path) -> list[Path]:
+    if not tasks_dir.is_dir():
+        raise TaskError(f"{tasks_dir}: tasks directory not found (set --tasks-dir or HARNESS_TASKS_DIR)")
+    return sorted(p for p in tasks_dir.iterdir() if p.is_dir() and (p / "task.toml").exists())
+
+
+def load_tasks(tasks_dir: Path) -> list[Task]:
+    return [load_task(folder) for folder in task_folders(tasks_dir)]
+
+
+def find_task(tasks_dir: Path, name: str) -> Task:
+    folder = tasks_dir / name
+    if not (folder / "task.toml").exists():
+        known = [p.name for p in task_folders(tasks_dir)]
+        hint = ", ".join(known[:30]) + (" ..." if len(known) > 30 else "")
+        raise TaskError(f"unknown task '{name}' in {tasks_dir}; known tasks: {hint or 'none'}")
+    return load_task(folder)
+
+
+def select_tasks(
+    tasks_dir: Path, names: Iterable[str] = (), tags: Iterable[str] = ()
+) -> list[Task]:
+    """Tasks named explicitly plus tasks carrying any of `tags`, without duplicates."""
+    names, tags = list(names), set(tags)
+    chosen = {name: find_task(tasks_dir, name) for name in names}
+    if tags:
+        for task in load_tasks(tasks_dir):
+            if tags & set(task.tags):
+                chosen.setdefault(task.name, task)
+        if not chosen:
+            raise TaskError(f"no task in {tasks_dir} has tag(s) {', '.join(sorted(tags))}")
+    return list(chosen.values())

@@ -1,0 +1,94 @@
+"""Showing tasks to people: the list table, one task in full, and the scaffold for a new one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from harness.console import console
+from harness.errors import TaskError
+from harness.tasks import NAME_RE, find_task, load_tasks
+
+DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+
+
+def list_tasks(tasks_dir: Path, tags: tuple[str, ...], difficulty: str | None, as_json: bool) -> None:
+    tasks = [t for t in load_tasks(tasks_dir)
+             if (not tags or set(tags) & set(t.tags)) and (difficulty is None or t.difficulty == difficulty)]
+    tasks.sort(key=lambda t: (DIFFICULTY_ORDER.get(t.difficulty, 9), t.name))
+    if as_json:
+        for t in tasks:
+            print(json.dumps({"name": t.name, "difficulty": t.difficulty, "tags": list(t.tags),
+                              "tests": len(t.test_names), "hash": t.hash}))
+        return
+    table = Table(title=f"{len(tasks)} tasks in {tasks_dir}")
+    for col in ("name", "difficulty", "tags", "tests"):
+        table.add_column(col, justify="right" if col == "tests" else "left")
+    for t in tasks:
+        table.add_row(t.name, t.difficulty, ", ".join(t.tags), str(len(t.test_names)))
+    console().print(table)
+
+
+def show_task(tasks_dir: Path, name: str) -> None:
+    task = find_task(tasks_dir, name)
+    out = console()
+    meta = f"[bold]{task.name}[/]  {task.difficulty}  tags: {', '.join(task.tags) or '-'}  hash {task.short_hash}"
+    out.print(Panel(task.description, title=meta, title_align="left"))
+    if task.signature:
+        out.print(Syntax(task.signature, "python", theme="ansi_dark"))
+    for title, items in (("examples", task.examples), ("hints", task.hints)):
+        if items:
+            out.print(f"[bold]{title}[/]")
+            for item in items:
+                out.print(f"  • {item}")
+    out.print(f"[bold]tests[/] ({len(task.test_names)}: {', '.join(task.test_names)})")
+    out.print(Syntax(task.tests_source, "python", theme="ansi_dark", line_numbers=True))
+
+
+TOML_TEMPLATE = '''entry_point = "{name}"
+description = """
+Describe exactly what {name} returns, including empty input and other edge cases.
+"""
+signature = "def {name}(xs: list[int]) -> int"
+examples = ["{name}([1, 2, 3]) == 6"]
+tags = ["lists"]
+difficulty = "easy"
+timeout_s = 2
+hints = ["Name the trap a reviewer would point out."]
+'''
+
+TESTS_TEMPLATE = '''from solution import {name}
+
+
+def test_example():
+    assert {name}([1, 2, 3]) == 6
+
+
+def test_empty():
+    assert {name}([]) == 0
+
+
+def test_negative():
+    assert {name}([-1, 1, -2]) == -2
+'''
+
+SOLUTION_TEMPLATE = '''def {name}(xs: list[int]) -> int:
+    return sum(xs)
+'''
+
+
+def new_task(tasks_dir: Path, name: str) -> Path:
+    if not NAME_RE.match(name):
+        raise TaskError(f"task name '{name}' must be lowercase letters, digits and underscores")
+    folder = tasks_dir / name
+    if folder.exists():
+        raise TaskError(f"{folder}: already exists; refusing to overwrite")
+    folder.mkdir(parents=True)
+    for file, template in (("task.toml", TOML_TEMPLATE), ("tests.py", TESTS_TEMPLATE),
+                           ("solution.py", SOLUTION_TEMPLATE)):
+        (folder / file).write_text(template.format(name=name), encoding="utf-8")
+    return folder

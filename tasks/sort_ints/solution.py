@@ -1,0 +1,2 @@
+def sort_ints(xs: list[int]) -> list[int]:
+    return sorted(xs)
