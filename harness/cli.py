@@ -199,13 +199,13 @@ TASK_SOURCES = ("humaneval",)
 
 
 @tasks.command("import")
-@click.argument("source", type=click.Choice(TASK_SOURCES))
+@click.argument("source", type=click.Choice(TASK_SOURCES), metavar="SOURCE")
 @click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=Path("tasks"),
               envvar="HARNESS_TASKS_DIR", show_default=True,
               help="Folder to write the task folders into (the tasks dir by default).")
 @click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
 def tasks_import(source: str, dest: Path, as_json: bool) -> None:
-    """Convert a public benchmark (SOURCE) into task folders; re-running is idempotent."""
+    """Convert a public benchmark SOURCE (humaneval) into task folders; re-running is idempotent."""
     if source == "humaneval":
         from harness.humaneval import import_cli
 
@@ -364,6 +364,48 @@ def templates_show(template_id: str, task_name: str, tasks_dir: Path) -> None:
 
     template = default_space().get(template_id)
     console().print(template_text(template, find_task(tasks_dir, task_name)), markup=False)
+
+
+# ----------------------------------------------------------------- models
+
+
+@cli.group(cls=HarnessGroup)
+def models() -> None:
+    """Embedded models and endpoint checks."""
+
+
+@models.command("list")
+def models_list() -> None:
+    """Embedded models: size, whether installed, and how to install."""
+    from rich.table import Table
+
+    from harness.console import console
+    from harness.llm.endpoints import model_cache_dir
+    from harness.llm.models import DEFAULT_MODEL, MODELS, install_command, is_installed
+
+    table = Table(title=f"embedded models (assembled under {model_cache_dir() / 'models'})")
+    for col in ("id", "size", "installed", "assembled", "about"):
+        table.add_column(col)
+    for spec in MODELS.values():
+        installed = is_installed(spec)
+        assembled = (model_cache_dir() / "models" / f"{spec.id}.gguf").is_file()
+        name = f"{spec.id} [dim](default)[/]" if spec.id == DEFAULT_MODEL else spec.id
+        table.add_row(name, f"{spec.size_mb} MB", "[green]yes[/]" if installed else "[red]no[/]",
+                      "yes" if assembled else "no",
+                      spec.description if installed else f"{spec.description}\n[dim]{install_command(spec)}[/]")
+    console().print(table)
+
+
+@models.command("check")
+@click.argument("model", required=False)
+@click.option("--base-url", envvar="OPENAI_BASE_URL", default=None)
+@click.option("--api-key", envvar="OPENAI_API_KEY", default=None)
+@home_option
+def models_check(model: str | None, base_url: str | None, api_key: str | None, home: Path) -> None:
+    """One tiny uncached call: prints latency, tokens and tokens/s."""
+    from harness.llm.check import check_model
+
+    check_model(model, base_url, api_key, home)
 
 
 if __name__ == "__main__":

@@ -383,11 +383,12 @@ def _is_test_class(node: ast.stmt) -> bool:
     )
 
 
-def _demo_reason(node: ast.stmt, entry_point: str, callables: set[str]) -> str:
+def _demo_reason(node: ast.stmt, demo_targets: set[str], callables: set[str]) -> str:
     """Why a top-level statement is demo code ('' to keep it).
 
-    Assignments go only when they call the entry point or input(): `TABLE = build()`
-    may be data the solution needs, `result = sort_ints([3, 1])` never is.
+    Assignments go only when they call the entry point (or its class) or input():
+    `TABLE = build()` may be data the solution needs, `result = sort_ints([3, 1])`
+    never is.
     """
     demo_calls = callables | {"print", "input", "exit", "quit"}
     if _is_main_guard(node):
@@ -402,7 +403,7 @@ def _demo_reason(node: ast.stmt, entry_point: str, callables: set[str]) -> str:
         )
     if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
         value = node.value
-        demo = value is not None and _calls_any(value, {entry_point, "input"})
+        demo = value is not None and _calls_any(value, demo_targets | {"input"})
         return "demo assignment" if demo else ""
     if _is_test_class(node):
         return "test class"
@@ -420,6 +421,8 @@ def strip_demo_code(code: str, entry_point: str) -> tuple[str, list[str]]:
     if tree is None:
         return code, []
     callables = _callable_names(tree) | {entry_point}
+    owner = _method_owner(tree, entry_point)  # `sol = Solution()` is demo code too
+    demo_targets = {entry_point, owner} - {""}
     lines = code.split("\n")
     drop: set[int] = set()
     keep: set[int] = set()
@@ -428,14 +431,14 @@ def strip_demo_code(code: str, entry_point: str) -> tuple[str, list[str]]:
         start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
         end = node.end_lineno or node.lineno
         span = set(range(start - 1, end))
-        why = _demo_reason(node, entry_point, callables)
+        why = _demo_reason(node, demo_targets, callables)
         if why:
             drop |= span
             reasons.append(why)
         else:
             keep |= span
     if drop & keep:  # statements sharing a line (`x = f(1); print(x)`): rebuild from the AST
-        tree.body = [n for n in tree.body if not _demo_reason(n, entry_point, callables)]
+        tree.body = [n for n in tree.body if not _demo_reason(n, demo_targets, callables)]
         return ast.unparse(tree), reasons
     for index in sorted(drop):  # comments such as "# Example usage" right above dropped code
         j = index - 1

@@ -32,10 +32,11 @@ class Sandbox:
     config: SandboxConfig
 
 
-def open_sandbox(config: SandboxConfig = SandboxConfig(), log: Callable[[str], None] = print) -> Sandbox:
+def open_sandbox(config: SandboxConfig | None = None, log: Callable[[str], None] = print) -> Sandbox:
     """Connect to Docker, clear leftovers of dead harness processes, build if needed, start."""
     from harness.sandbox.image import docker_client, ensure_image
 
+    config = config or SandboxConfig()
     client = docker_client()
     reap_leftovers(client)
     tag = ensure_image(client, log=log)

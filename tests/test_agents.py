@@ -51,19 +51,24 @@ def success_probability(task: str, arm: int) -> float:
     return 0.1 + 0.1 * matches + (0.3 if matches == 4 else 0.0)
 
 
-def play(agent: Agent, seed: int, pulls: int = PULLS_PER_TASK, batch: int = 1) -> float:
-    """Interleave tasks; `batch` choices are made before their rewards arrive."""
+def play(
+    agent: Agent, seed: int, pulls: int = PULLS_PER_TASK, batch: int = 1, samples: int = 1
+) -> float:
+    """Interleave tasks. `batch` choices are made before their rewards arrive, and each
+    choice is rewarded `samples` times (K answers per decision, as `harness run` does)."""
     rng = np.random.default_rng(1000 + seed)
     total = 0.0
-    for _ in range(pulls // batch):
+    rounds = pulls // (batch * samples)
+    for _ in range(rounds):
         for task in BEST:
             ctx = context(task)
             arms = [agent.choose(ctx) for _ in range(batch)]
             for arm in arms:
-                reward = float(rng.random() < success_probability(task, arm))
-                agent.update(ctx, arm, reward)
-                total += reward
-    return total / (len(BEST) * (pulls // batch) * batch)
+                for _ in range(samples):
+                    reward = float(rng.random() < success_probability(task, arm))
+                    agent.update(ctx, arm, reward)
+                    total += reward
+    return total / (len(BEST) * rounds * batch * samples)
 
 
 def hits(agent: Agent) -> int:
@@ -104,6 +109,13 @@ def test_pending_choices_spread_over_arms(name: str) -> None:
     for arm in chosen:
         agent.update(context("t0"), arm, 0.5)
     assert 0 <= agent.choose(context("t0")) < SPACE.n_arms
+
+
+@pytest.mark.parametrize("name", LEARNERS)
+def test_learners_cope_with_several_samples_per_choice(name: str) -> None:
+    agent = make_agent(name, SPACE, N_FEATURES, seed=1)
+    play(agent, 1, samples=4)
+    assert hits(agent) >= 3
 
 
 def test_successive_halving_with_a_known_budget_settles_on_one_arm() -> None:

@@ -106,6 +106,8 @@ def test_subset_with_named_templates_is_flat() -> None:
     assert space.index("specific") == 1
     with pytest.raises(HarnessError, match="not an arm"):
         space.index("minimal")
+    task = load_task(TASKS / "sort_ints")
+    assert space.messages(0, task) == render(space.get("bare"), task)
 
 
 def test_every_template_names_the_function(task: Task, bare_task: Task) -> None:

@@ -166,7 +166,7 @@ def check_space(state: dict[str, Any], space: ArmSpace, agent: str) -> None:
     ):
         raise HarnessError(
             f"saved {agent} state is for {saved.get('n_arms')} arms, this run has {space.n_arms} "
-            "(a different template preset?); use the same templates or start without it"
+            "(a different template preset?); use the same templates, or start fresh (--fresh)"
         )
 
 

@@ -117,7 +117,7 @@ class LinUCBAgent(Agent):
         if state.get("n_features") != self.n_features:
             raise HarnessError(
                 f"saved linucb state has {state.get('n_features')} features, this run has "
-                f"{self.n_features} (a changed feature set?); start without it"
+                f"{self.n_features} (a changed feature set?); start fresh (--fresh)"
             )
         self.A, self.b = _decode(state["A"]), _decode(state["b"])
         self.A_inv = np.linalg.inv(self.A)

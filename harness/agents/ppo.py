@@ -129,6 +129,8 @@ class PPOAgent(Agent):
         self.buffer: list[tuple[list[float], int, float, float]] = []
         # Choices awaiting their reward, FIFO per (task, arm): (features, log-prob).
         self.pending: dict[tuple[str, int], list[tuple[np.ndarray, float]]] = defaultdict(list)
+        # The latest rewarded choice per (task, arm): further samples of it share its log-prob.
+        self.last_choice: dict[tuple[str, int], tuple[np.ndarray, float]] = {}
         self.updates = 0
 
     def _x(self, context: Context) -> np.ndarray:
@@ -153,9 +155,12 @@ class PPOAgent(Agent):
         return arm
 
     def update(self, context: Context, arm: int, reward: float) -> None:
-        queue = self.pending.get((context.task, arm))
+        key = (context.task, arm)
+        queue = self.pending.get(key)
         if queue:
-            x, log_prob = queue.pop(0)
+            x, log_prob = self.last_choice[key] = queue.pop(0)
+        elif key in self.last_choice:  # more samples of the same choice (K samples per decision)
+            x, log_prob = self.last_choice[key]
         else:  # an update without a choose (replay of another agent's pull): current policy
             x = self._x(context)
             log_prob = float(self._log_probs(x)[arm])
@@ -218,7 +223,7 @@ class PPOAgent(Agent):
         if state.get("n_features") != self.n_features:
             raise HarnessError(
                 f"saved ppo state has {state.get('n_features')} features, this run has "
-                f"{self.n_features} (a changed feature set?); start without it"
+                f"{self.n_features} (a changed feature set?); start fresh (--fresh)"
             )
         saved = torch.load(io.BytesIO(base64.b64decode(state["weights"])), weights_only=True)
         self.policy.load_state_dict(saved["policy"])
@@ -226,4 +231,5 @@ class PPOAgent(Agent):
         self.buffer = [(list(b[0]), int(b[1]), float(b[2]), float(b[3])) for b in state["buffer"]]
         self.updates = int(state.get("updates", 0))
         self.pending.clear()  # pulls in flight do not survive a restart
+        self.last_choice.clear()
         set_rng_state(self.rng, state.get("rng"))

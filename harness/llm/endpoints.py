@@ -7,6 +7,7 @@ which then needs a model name. Otherwise the embedded model named by --model
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,11 @@ class EndpointRequest:
         return bool(self.base_url or self.api_key)
 
 
+def model_cache_dir() -> Path:
+    """Assembled model files are shared by every project of the user: 1.1 GB is assembled once."""
+    return Path(os.environ.get("HARNESS_MODEL_CACHE", Path.home() / ".cache" / "harness"))
+
+
 def describe_endpoint(request: EndpointRequest) -> tuple[str, str]:
     """(model id, endpoint identity) without starting anything: enough to find a stored run."""
     if request.remote:
@@ -46,43 +52,21 @@ def describe_endpoint(request: EndpointRequest) -> tuple[str, str]:
 
 
 @contextmanager
-def open_endpoint(
-    request: EndpointRequest, home: Path, log: Callable[[str], None] = lambda _m: None
-) -> Iterator[Endpoint]:
+def open_endpoint(request: EndpointRequest, home: Path,
+                  log: Callable[[str], None] = lambda _m: None) -> Iterator[Endpoint]:
     """Yield a usable endpoint; an embedded server lives exactly as long as the with-block."""
+    model, endpoint_id = describe_endpoint(request)
     if request.remote:
-        if not request.model:
-            raise LLMError(
-                "--model (or HARNESS_MODEL) is required with a remote endpoint "
-                "(--base-url / OPENAI_BASE_URL or --api-key / OPENAI_API_KEY)"
-            )
-        base_url = (request.base_url or OPENAI_URL).rstrip("/")
-        yield Endpoint(
-            base_url=base_url,
-            model=request.model,
-            api_key=request.api_key or "sk-none",
-            cache_id=base_url,
-        )
+        yield Endpoint(base_url=endpoint_id, model=model, api_key=request.api_key or "sk-none",
+                       cache_id=endpoint_id)
         return
-    from harness.llm.models import DEFAULT_MODEL, get_model
+    from harness.llm.models import get_model
     from harness.llm.server import EmbeddedServer, ServerConfig
 
-    spec = get_model(request.model or DEFAULT_MODEL)
-    server = EmbeddedServer.for_model(
-        spec, cache_dir=home, config=ServerConfig(n_parallel=request.parallel)
-    )
+    spec = get_model(model)
+    server = EmbeddedServer.for_model(spec, cache_dir=model_cache_dir(),
+                                      config=ServerConfig(n_parallel=request.parallel))
     log(f"starting embedded model {spec.id} on 127.0.0.1")
     with server:
-        yield Endpoint(
-            base_url=server.base_url,
-            model=spec.id,
-            api_key=server.api_key or "sk-none",
-            cache_id=f"embedded:{spec.id}:{spec.sha256[:12]}",
-            embedded=True,
-        )
-
-
-def endpoint_context(
-    request: EndpointRequest, home: Path, log: Callable[[str], None] = lambda _m: None
-) -> AbstractContextManager[Endpoint]:
-    return open_endpoint(request, home, log)
+        yield Endpoint(base_url=server.base_url, model=spec.id, api_key=server.api_key or "sk-none",
+                       cache_id=endpoint_id, embedded=True)

@@ -97,7 +97,13 @@ def limit_checks(seen: dict, config: SandboxConfig) -> list[Check]:
 def run_doctor(config: SandboxConfig, build: bool = True) -> list[Check]:
     """Every check in order; stops early when a later check cannot run."""
     from harness.errors import SandboxError
-    from harness.sandbox.image import ImageInputs, docker_client, ensure_image, image_exists, project_root
+    from harness.sandbox.image import (
+        ImageInputs,
+        docker_client,
+        ensure_image,
+        image_exists,
+        project_root,
+    )
 
     checks: list[Check] = []
     try:

@@ -1,0 +1,55 @@
+"""End to end with the real embedded models: generate, extract, grade in the sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import cli
+from harness.extract import extract_code
+from harness.grading import Grader
+from harness.llm.client import LLM, GenerationParams
+from harness.llm.endpoints import EndpointRequest, open_endpoint
+from harness.prompts import default_space, render
+from harness.store import Store
+from tests.conftest import TASKS_DIR
+
+pytestmark = [pytest.mark.model, pytest.mark.docker]
+
+
+def test_small_model_writes_sort_ints_that_passes(tmp_path: Path, sandbox, sort_task) -> None:  # noqa: ANN001
+    store = Store(tmp_path)
+    space = default_space()
+    messages = render(space.get("reference"), sort_task, space.components)
+    with open_endpoint(EndpointRequest(model="qwen2.5-coder-0.5b", parallel=1), tmp_path) as endpoint:
+        assert endpoint.base_url.startswith("http://127.0.0.1:")
+        llm = LLM(endpoint, store, GenerationParams(temperature=0.0, max_tokens=256, seed=1))
+        answer = llm.complete(messages)
+        assert answer.completion_tokens > 0 and not answer.cached
+        extraction = extract_code(answer.text, "sort_ints")
+        assert extraction.found, answer.text
+        result = Grader(sandbox).grade(sort_task, extraction.code)
+        assert result.syntax_ok
+        assert result.status == "passed", (answer.text, result)
+        # the same request again: from the cache, no model call
+        again = LLM(endpoint, store, GenerationParams(temperature=0.0, max_tokens=256, seed=1))
+        assert again.complete(messages).cached
+        assert store.call_count() == 1 and again.calls == 0
+
+
+def test_default_run_on_embedded_model_then_answered_from_caches(tmp_path: Path) -> None:
+    args = ["run", "--task", "sort_ints", "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path)]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "learned best prompt for sort_ints" in first.output
+    assert "pass@1" in first.output
+    store = Store(tmp_path)
+    calls = store.call_count()
+    assert calls == 32  # 8 episodes x 4 samples, defaults
+    second = CliRunner().invoke(cli, args)
+    assert second.exit_code == 0, second.output
+    assert "already finished" in second.output
+    assert "learned best prompt for sort_ints" in second.output
+    assert store.call_count() == calls

@@ -1,0 +1,101 @@
+"""`harness run` through the CLI: errors, caching, and a killed run that resumes (real sandbox)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import cli
+from tests.conftest import ROOT, TASKS_DIR
+from tests.fake_openai import FakeOpenAI, completion
+
+GOOD = "```python\ndef sort_ints(xs):\n    return sorted(xs)\n```"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--task", "no_such_task"], "unknown task 'no_such_task'"),
+    (["--task", "sort_ints", "--agent", "genius"], "unknown agent 'genius'; valid agents: fixed"),
+    (["--task", "sort_ints", "--reward", "vibes"], "unknown reward 'vibes'"),
+    (["--task", "sort_ints", "--template", "t9-x"], "unknown template 't9-x'"),
+    (["--task", "sort_ints", "--preset", "nope"], "unknown preset 'nope'"),
+    (["--resume", "run-000"], "no run 'run-000'"),
+    (["--task", "sort_ints", "--base-url", "http://127.0.0.1:9/v1"], "--model"),
+    (["--task", "sort_ints", "--model", "gpt-17"], "unknown embedded model 'gpt-17'"),
+])
+def test_run_rejects_bad_names_clearly(tmp_path: Path, args: list[str], message: str) -> None:
+    result = invoke("run", *args, "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path))
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.docker
+def test_second_identical_run_costs_nothing(tmp_path: Path) -> None:
+    with FakeOpenAI(lambda body, i: (200, completion(GOOD))) as fake:
+        args = ["run", "--task", "sort_ints", "--base-url", fake.base_url, "--model", "fake",
+                "--episodes", "2", "--samples", "2", "--home", str(tmp_path), "--tasks-dir", str(TASKS_DIR)]
+        first = invoke(*args)
+        assert first.exit_code == 0, first.output
+        assert "learned best prompt for sort_ints" in first.output
+        assert len(fake.requests) == 4
+        second = invoke(*args)
+        assert second.exit_code == 0, second.output
+        assert len(fake.requests) == 4
+        assert "pass@1" in second.output
+
+
+def count_samples(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.docker
+def test_killed_run_resumes_without_loss_or_double_counting(tmp_path: Path) -> None:
+    def slow(body: dict, index: int) -> tuple[int, dict]:
+        time.sleep(0.25)
+        return 200, completion(GOOD)
+
+    with FakeOpenAI(slow) as fake:
+        args = ["run", "--task", "sort_ints", "--base-url", fake.base_url, "--model", "fake",
+                "--episodes", "10", "--samples", "2", "--parallel", "2", "--home", str(tmp_path),
+                "--tasks-dir", str(TASKS_DIR), "--agent", "ucb1"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen([sys.executable, "-m", "harness.cli", *args], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db = tmp_path / "harness.sqlite"
+        deadline = time.time() + 120
+        while count_samples(db) < 6 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        before = count_samples(db)
+        assert 6 <= before < 20
+        with sqlite3.connect(db) as conn:
+            run_id, status = conn.execute("SELECT id, status FROM runs").fetchone()
+        assert status == "running"
+        resumed = invoke(
+            "run", "--resume", run_id, "--base-url", fake.base_url, "--model", "fake",
+            "--home", str(tmp_path), "--tasks-dir", str(TASKS_DIR), "--parallel", "2")
+        assert resumed.exit_code == 0, resumed.output
+        with sqlite3.connect(db) as conn:
+            keys = conn.execute("SELECT episode, task, sample FROM samples").fetchall()
+            status = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0]
+        assert status == "finished"
+        assert sorted(keys) == [(e, "sort_ints", s) for e in range(10) for s in range(2)]
