@@ -58,6 +58,7 @@ class ModelFigures:
     seq_per_request: float
     conc_per_request: float
     mean_tokens: float
+    cpu_share: float  # CPU this process got / (wall x threads): < 0.8 means other load interfered
 
     @property
     def ratio(self) -> float:
@@ -98,7 +99,9 @@ def bench_model(
     from openai import OpenAI
 
     path = model_file(get_model(model_id), cache)  # assemble before the clock starts
-    server = EmbeddedServer(path, model_id, ServerConfig(n_parallel=parallel))
+    config = ServerConfig(n_parallel=parallel)
+    threads = config.n_threads
+    server = EmbeddedServer(path, model_id, config)
     t0 = time.perf_counter()
     with server:
         client = OpenAI(
@@ -108,7 +111,7 @@ def bench_model(
         first_token_s = server.load_s + ttft
         first_completion_s = time.perf_counter() - t0
 
-        start = time.perf_counter()
+        cpu0, start = time.process_time(), time.perf_counter()
         seq = [_complete(client, model_id, i, max_tokens) for i in range(requests)]
         seq_wall = time.perf_counter() - start
 
@@ -118,6 +121,7 @@ def bench_model(
                 pool.map(lambda i: _complete(client, model_id, i, max_tokens), range(requests))
             )
         conc_wall = time.perf_counter() - start
+        cpu_share = (time.process_time() - cpu0) / ((seq_wall + conc_wall) * threads)
 
     return ModelFigures(
         model_id=model_id,
@@ -129,6 +133,7 @@ def bench_model(
         seq_per_request=statistics.median(c.tok_s for c in seq),
         conc_per_request=statistics.median(c.tok_s for c in conc),
         mean_tokens=statistics.mean(c.tokens for c in seq + conc),
+        cpu_share=cpu_share,
     )
 
 
@@ -148,6 +153,7 @@ def _print(figures: list[ModelFigures], requests: int, parallel: int) -> None:
         "req tok/s seq",
         "req tok/s conc",
         "tokens/answer",
+        "cpu share",
     )
     for col in headers:
         table.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
@@ -163,10 +169,13 @@ def _print(figures: list[ModelFigures], requests: int, parallel: int) -> None:
             f"{f.seq_per_request:.1f}",
             f"{f.conc_per_request:.1f}",
             f"{f.mean_tokens:.0f}",
+            f"{f.cpu_share:.0%}",
         )
     # a pipe gets 80 columns by default, too narrow for the table
     Console(width=None if sys.stdout.isatty() else 150).print(table)
     print("targets: 1.5B cold start to first token < 5 s; concurrent >= 1.15x sequential")
+    if any(f.cpu_share < 0.8 for f in figures):
+        print("warning: cpu share below 80%: other processes competed for the cores; rerun")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import builtins
 import gc
 import json
+import linecache
 import marshal
 import os
 import resource
@@ -38,7 +39,7 @@ import types
 
 PROTOCOL = 1
 JOB_DIR = "/tmp/job"
-WIPE_DIRS = ("/tmp", "/dev/shm")
+WIPE_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue")
 MAX_FRAME = 64 * 1024 * 1024
 MAX_TIMEOUTS = 2  # after this many timed-out tests the rest are not run: a hung program is slow to grade
 DEFAULT_LIMITS = {
@@ -46,6 +47,9 @@ DEFAULT_LIMITS = {
     "output_bytes": 1 << 20,  # what the candidate may print, in total
     "nofile": 64,
 }
+# Re-raised in the judge as RuntimeError: StopIteration raised into a test's map() or
+# generator would end it early and make an `all(...)` vacuously true.
+_NOT_REPLAYED = (MemoryError, StopIteration, StopAsyncIteration)
 _EXC_TYPES = {
     name: obj
     for name, obj in vars(builtins).items()
@@ -134,9 +138,26 @@ def _plain(value: object, depth: int = 0) -> bool:
     return False
 
 
-def _candidate_main(req_r: int, resp_w: int, job: dict) -> None:
+def _scrub(job: dict, namespace: dict | None) -> None:
+    """Drop every reference to the tests this process inherited from the judge.
+
+    The candidate is a fork of the judge: without this, candidate code could walk
+    frames or the garbage collector to the test source and copy the expected answers.
+    """
+    for key in ("tests", "tests_code", "test_names"):
+        job.pop(key, None)
+    _TESTS_CODE.clear()
+    if namespace is not None:
+        namespace.clear()
+    sys.modules.pop("tests", None)
+    linecache.clearcache()
+    gc.collect()
+
+
+def _candidate_main(req_r: int, resp_w: int, job: dict, namespace: dict | None) -> None:
     """Runs in the candidate process; never returns."""
     limits = job["limits"]
+    _scrub(job, namespace)
     try:
         os.setsid()
         _redirect_stdio(os.path.join(JOB_DIR, "output.txt"))
@@ -144,7 +165,8 @@ def _candidate_main(req_r: int, resp_w: int, job: dict) -> None:
         os.closerange(3, low)
         os.closerange(low + 1, high)
         os.closerange(high + 1, 1024)
-        memory = int(limits["memory_mb"]) * 1024 * 1024
+        # below the container's limit, so a hog gets MemoryError before the kernel's OOM killer
+        memory = int(limits["memory_mb"]) * 1024 * 1024 * 3 // 4
         _set_limit(resource.RLIMIT_AS, memory)
         _set_limit(resource.RLIMIT_FSIZE, int(limits["output_bytes"]))
         _set_limit(resource.RLIMIT_NOFILE, max(int(limits["nofile"]), resp_w + 1))
@@ -216,7 +238,7 @@ class CandidateFailure(Exception):
 class Candidate:
     """The judge's handle on one candidate process."""
 
-    def __init__(self, job: dict) -> None:
+    def __init__(self, job: dict, namespace: dict | None = None) -> None:
         self.job = job
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
@@ -224,7 +246,7 @@ class Candidate:
         if pid == 0:
             os.close(req_w)
             os.close(resp_r)
-            _candidate_main(req_r, resp_w, job)
+            _candidate_main(req_r, resp_w, job, namespace)
             os._exit(0)
         os.close(req_r)
         os.close(resp_w)
@@ -246,7 +268,8 @@ class Candidate:
         if status is not None and os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             if sig == signal.SIGKILL:
-                return CandidateFailure("oom", "candidate process was killed (memory limit)")
+                return CandidateFailure("crashed", "candidate process was killed (SIGKILL: "
+                                        "the container's memory limit, or a kill)")
             return CandidateFailure("crashed", f"candidate process died from signal {sig}")
         if status is not None and os.WIFEXITED(status):
             code = os.WEXITSTATUS(status)
@@ -283,7 +306,7 @@ class Candidate:
             if exc_name == "MemoryError":
                 raise CandidateFailure("oom", f"{name} raised MemoryError")
             exc_type = _EXC_TYPES.get(exc_name)
-            if exc_type is None or exc_type is MemoryError:
+            if exc_type is None or exc_type in _NOT_REPLAYED:
                 raise RuntimeError(f"{name} raised {exc_name}: {message}")
             try:
                 raised = exc_type(message)
@@ -322,6 +345,7 @@ class Judge:
         self.job = job
         self.report_fd = report_fd
         self.candidate: Candidate | None = None
+        self.namespace: dict = {}
         self.startup_failure: tuple[str, str] | None = None
         self.timeouts = 0
 
@@ -330,7 +354,7 @@ class Judge:
 
     def _candidate(self) -> Candidate:
         if self.candidate is None:
-            self.candidate = Candidate(self.job)
+            self.candidate = Candidate(self.job, self.namespace)
         return self.candidate
 
     def _proxy(self, name: str):  # noqa: ANN202
@@ -368,12 +392,15 @@ class Judge:
             self.report(kind="syntax_error", message=f"cannot compile: {type(exc).__name__}")
             return
         self.report(kind="syntax_ok")
+        self._start_candidate()  # forked before the tests are loaded: less to scrub
         sys.modules["solution"] = self._solution_module()
-        namespace: dict = {"__name__": "tests", "__file__": os.path.join(JOB_DIR, "tests.py")}
-        exec(job["tests_code"], namespace)
-        self._start_candidate()
+        source = job["tests"]
+        # failure messages quote test lines from memory, never from a file the candidate could edit
+        linecache.cache["tests.py"] = (len(source), None, source.splitlines(True), "tests.py")
+        self.namespace.update({"__name__": "tests", "__file__": "tests.py"})
+        exec(job["tests_code"], self.namespace)
         for name in job["test_names"]:
-            self._run_test(name, namespace)
+            self._run_test(name, self.namespace)
         self.report(kind="done")  # the worker kills the candidate and everything else
 
     def _start_candidate(self) -> None:
@@ -462,35 +489,49 @@ def _judge_main(job: dict, report_w: int) -> None:
 # -------------------------------------------------------------------- worker
 
 
-def _wipe(path: str) -> None:
-    if not os.path.isdir(path):
+class WipeError(Exception):
+    """Something a program left behind could not be removed: this worker must not go on."""
+
+
+def _wipe(root: str) -> None:
+    """Empty `root` without recursion (trees can be deeper than the stack) whatever the modes."""
+    if not os.path.isdir(root):
         return
-    for root, dirs, files in os.walk(path, topdown=False):
-        for name in files:
-            _force_remove(os.path.join(root, name), root)
-        for name in dirs:
-            full = os.path.join(root, name)
-            try:
-                if os.path.islink(full):
-                    os.unlink(full)
-                else:
-                    os.chmod(full, 0o700)
-                    os.rmdir(full)
-            except OSError:
-                pass
-
-
-def _force_remove(path: str, parent: str) -> None:
-    try:
-        os.unlink(path)
-    except PermissionError:
+    stack = [root]
+    dirs: list[str] = []
+    while stack:
+        current = stack.pop()
         try:
-            os.chmod(parent, 0o700)
-            os.unlink(path)
+            os.chmod(current, 0o700)
         except OSError:
             pass
-    except OSError:
-        pass
+        try:
+            entries = list(os.scandir(current))
+        except OSError as exc:
+            raise WipeError(f"cannot list {current}: {exc}") from None
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+                dirs.append(entry.path)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise WipeError(f"cannot remove {entry.path}: {exc}") from None
+    for path in reversed(dirs):  # children were appended after their parents
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise WipeError(f"cannot remove {path}: {exc}") from None
+
+
+def _wipe_all() -> None:
+    for path in WIPE_DIRS:
+        _wipe(path)
 
 
 def _kill_everything() -> None:
@@ -570,15 +611,11 @@ def grade(job: dict) -> dict:
     """Grade one job in a forked judge, then leave the container clean."""
     job.setdefault("limits", {})
     job["limits"] = {**DEFAULT_LIMITS, **job["limits"]}
-    os.makedirs(JOB_DIR, exist_ok=True)
-    for name, text in (("solution.py", job["code"]), ("tests.py", job["tests"])):
-        path = os.path.join(JOB_DIR, name)
-        if os.path.lexists(path):
-            os.unlink(path)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        if name == "tests.py":
-            os.chmod(path, 0o444)
+    _wipe_all()
+    os.makedirs(JOB_DIR)
+    # Only the candidate's code: the tests stay in the judge's memory, out of the candidate's reach.
+    with open(os.path.join(JOB_DIR, "solution.py"), "w", encoding="utf-8") as handle:
+        handle.write(job["code"])
     job["tests_code"] = _compile_tests(job["tests"])
     report_r, report_w = os.pipe()
     start = time.perf_counter()
@@ -615,8 +652,7 @@ def grade(job: dict) -> dict:
     elapsed = time.perf_counter() - start
     os.close(report_r)
     _kill_everything()
-    for path in WIPE_DIRS:
-        _wipe(path)
+    _wipe_all()
     result = _summarise(job, events, elapsed, backstop_hit)
     result["id"] = job.get("id")
     return result
@@ -636,19 +672,37 @@ def main() -> None:
     stdout.write((json.dumps(hello) + "\n").encode())
     stdout.flush()
     while True:
-        line = stdin.readline()
-        if not line:
+        job = _read_job(stdin)
+        if job is None:
             return  # the host went away: exit, and the container goes with us
+        job_id = job.get("id") if isinstance(job, dict) else None
+        fatal = False
         try:
-            job = json.loads(line)
             if job.get("kind") == "ping":
-                result = {"kind": "pong", "id": job.get("id")}
+                result = {"kind": "pong", "id": job_id}
             else:
                 result = grade(job)
+        except WipeError as exc:
+            result, fatal = {"id": job_id, "error": f"worker cannot clean up: {exc}"}, True
         except Exception as exc:  # noqa: BLE001 - a bad job must not kill the worker
-            result = {"id": None, "error": f"{type(exc).__name__}: {exc}"}
+            result = {"id": job_id, "error": f"{type(exc).__name__}: {exc}"}
+        del job
         stdout.write((json.dumps(result) + "\n").encode())
         stdout.flush()
+        if fatal:
+            sys.exit(3)  # the host replaces this container with a clean one
+
+
+def _read_job(stdin: object) -> dict | None:
+    """One job from stdin; the raw line is not kept (a candidate is a fork of us)."""
+    line = stdin.readline()  # type: ignore[attr-defined]
+    if not line:
+        return None
+    try:
+        job = json.loads(line)
+    except ValueError:
+        return {"kind": "invalid"}
+    return job if isinstance(job, dict) else {"kind": "invalid"}
 
 
 if __name__ == "__main__":

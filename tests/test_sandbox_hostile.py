@@ -8,13 +8,11 @@ worked (a leftover from an earlier program was found, a secret or a network was
 reached, a file descriptor of the judge was opened): for them credit means the
 sandbox leaked.
 
-KNOWN ESCAPES: tests whose assertion message starts with "SANDBOX ESCAPE" fail
-on purpose until sandbox/worker.py is fixed; see the docstrings of
-`test_leftovers_do_not_reach_the_next_program`, `test_sysv_shared_memory_does_not_starve_the_next_program`,
-`test_poisoned_job_dir_does_not_stall_the_next_program`,
-`test_deep_directory_tree_does_not_poison_the_worker`,
-`test_candidate_cannot_read_the_tests`, `test_stop_iteration_does_not_end_the_tests_loops`
-and `test_rewritten_tests_do_not_change_failure_messages`.
+Tests whose failure message starts with "SANDBOX ESCAPE" guard attacks that once
+worked against an earlier worker (reading the tests, StopIteration inside a test's
+map(), leftovers in unwipeable directories, /dev/mqueue and System V IPC, a
+poisoned job directory, a directory tree deeper than the stack, rewritten test
+files changing failure messages): a failure there is a security regression.
 """
 
 from __future__ import annotations
@@ -903,7 +901,7 @@ LEFTOVERS = {
                      "/tmp/socket-marker")
             return any(os.path.lexists(p) for p in names) or set(os.listdir("/tmp")) != {"job"}
     """),
-    # ESCAPE: _wipe chmods a directory before rmdir, never its read-only parent.
+    # Once an escape: the wipe must chmod read-only parents too.
     "tmp-dir-in-readonly-dir": ("""
         import os
 
@@ -918,7 +916,7 @@ LEFTOVERS = {
         def _found():
             return os.path.lexists("/tmp/ro/sub")
     """),
-    # ESCAPE: os.walk cannot list a directory without read permission, so _wipe leaves it.
+    # Once an escape: a directory without read permission must still be wiped.
     "tmp-unlistable-dirs": ("""
         import os
 
@@ -934,7 +932,7 @@ LEFTOVERS = {
         def _found():
             return os.path.exists("/tmp/locked/marker") or os.path.exists("/tmp/wx-only/marker")
     """),
-    # ESCAPE: /dev/mqueue is writable (--ipc none still mounts it) and never wiped.
+    # Once an escape: /dev/mqueue is mounted even with --ipc none (queues_max=0 now).
     "posix-mqueue": ("""
         import os
 
@@ -946,7 +944,7 @@ LEFTOVERS = {
         def _found():
             return os.path.exists("/dev/mqueue") and bool(os.listdir("/dev/mqueue"))
     """),
-    # ESCAPE: System V IPC objects live as long as the container's IPC namespace.
+    # Once an escape: System V IPC objects outlive programs (the sysctls now forbid them).
     "sysv-shm": (f"""
         import ctypes
 
@@ -990,18 +988,17 @@ LEFTOVER_ESCAPES = {"tmp-dir-in-readonly-dir", "tmp-unlistable-dirs", "posix-mqu
 def test_leftovers_do_not_reach_the_next_program(solo: Grader, sort_task: Task, kind: str) -> None:
     """A first program leaves something behind; a second one sorts only if it finds it.
 
-    The second program must get the outcome it gets in a clean container (0/7).
-    Known escapes (fail until the worker cleans them): a directory inside a
-    read-only directory, and directories without read permission, survive `_wipe`;
-    /dev/mqueue entries and System V shared memory, message queues and semaphores
-    survive everything but the container.
+    The second program must get the outcome it gets in a clean container (0/7):
+    directories inside read-only or unreadable directories are wiped, and
+    /dev/mqueue entries and System V IPC objects cannot be created at all.
     """
     plant, found = (src(part) for part in LEFTOVERS[kind])
     check = detector(found)
     clean, _ = grade(solo, sort_task, check)
     assert_no_credit(clean, sort_task, ("failed",))  # the detector is quiet in a clean container
     planted, _ = grade(solo, sort_task, plant + "\nplant()\n\ndef sort_ints(xs):\n    return [-999]\n")
-    assert_no_credit(planted, sort_task, ("failed",))
+    # where the sandbox refuses the plant itself (System V IPC, mqueues), the import errors
+    assert_no_credit(planted, sort_task, ("failed", "error"))
     after, _ = grade(solo, sort_task, check)
     assert_no_credit(after, sort_task, ("failed",),
                      escape=f"{kind} left by one program reached the next" if kind in LEFTOVER_ESCAPES else "")

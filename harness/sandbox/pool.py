@@ -69,6 +69,9 @@ def docker_run_args(image: str, config: SandboxConfig, name: str, owner: str) ->
         "--network", "none", "--read-only",
         "--tmpfs", f"/tmp:rw,nosuid,nodev,size={config.tmpfs_mb}m,mode=1777",
         "--ipc", "none",
+        # no System V IPC or POSIX queues: they would outlive a program and reach the next one
+        "--sysctl", "kernel.shmmni=0", "--sysctl", "kernel.shmall=0", "--sysctl", "kernel.msgmni=0",
+        "--sysctl", "kernel.sem=0 0 0 0", "--sysctl", "fs.mqueue.queues_max=0",
         "--memory", f"{config.memory_mb}m", "--memory-swap", f"{config.memory_mb}m",
         "--pids-limit", str(config.pids), "--cpus", str(config.cpus),
         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
@@ -99,8 +102,10 @@ def _owner_alive(owner: str) -> bool:
 def reap_leftovers(client: Any, everything: bool = False) -> int:  # noqa: ANN401
     """Remove worker containers whose owning harness process is gone."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=worker"}):
-        owner = container.labels.get(OWNER_LABEL, "")
+    # sparse: no per-container inspect, which races with containers that exit meanwhile
+    for container in client.containers.list(all=True, sparse=True,
+                                            filters={"label": f"{LABEL}=worker"}):
+        owner = (container.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
         if everything or not _owner_alive(owner):
             try:
                 container.remove(force=True)
@@ -246,6 +251,8 @@ class SandboxPool:
         worker = self.idle.get()
         try:
             reply = worker.request(job, deadline_s)
+            if reply is not None and "error" in reply:
+                reply = None  # the worker could not grade (e.g. could not clean up): not a verdict
             if reply is None or not worker.alive():
                 worker = self._replace(worker)
             return reply

@@ -1,0 +1,194 @@
+"""`harness leaderboard build`: verified results -> leaderboard.json, leaderboard.csv and a static site.
+
+Only runs that pass `check` are rendered, and every number on the site is the
+recomputed one. The site is plain files: data is embedded in each page as JSON
+(so it works from file:// without fetching anything), scripts and styles are
+vendored under static/, charts are inline SVG. Builds are deterministic (no
+timestamps), so a results repository can commit the site and diff it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness.leaderboard import SCHEMA
+from harness.leaderboard.check import VerifiedRun, check_results
+from harness.leaderboard.publish import write_if_changed
+from harness.leaderboard.records import RUN_FILE, SAMPLES_FILE
+from harness.leaderboard.scores import learning_curves
+from harness.leaderboard.svg import ScatterPoint, learning_curve_svg, score_tokens_svg
+
+CSV_COLUMNS = (
+    "rank", "run_id", "name", "model", "agent", "template", "reward", "tasks", "samples", "passed",
+    "pass_rate", "ci_low", "ci_high", "syntax_valid_rate", "mean_partial_credit", "timeout_rate",
+    "mean_reward", "mean_completion_tokens", "completion_tokens", "prompt_tokens", "date",
+    "harness_version", "git_commit",
+)
+STATIC_FILES = ("leaderboard.css", "leaderboard.js")
+REWARD_RANGES = {"binary": (-0.1, 1.0)}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote."""
+
+    out: Path
+    runs: int
+    samples: int
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+
+def score_fields(scores: dict[str, Any]) -> dict[str, Any]:
+    """A Scores dict flattened for tables (the interval as ci_low / ci_high)."""
+    lo, hi = scores["pass_rate_ci95"]
+    keys = ("samples", "passed", "pass_rate", "syntax_valid_rate", "mean_partial_credit",
+            "timeout_rate", "mean_reward", "mean_completion_tokens", "completion_tokens", "prompt_tokens")
+    return {**{k: scores[k] for k in keys}, "ci_low": lo, "ci_high": hi}
+
+
+def leaderboard_rows(runs: list[VerifiedRun]) -> list[dict[str, Any]]:
+    """One row per run, ranked by pass@1, then its interval's lower bound, then partial credit."""
+    rows = []
+    for v in runs:
+        prov = v.run["provenance"]
+        best = v.scores["best"]
+        per_task = [{"task": task, **score_fields(s), "best_template": best[task]["template"]}
+                    for task, s in v.scores["per_task"].items()]
+        rows.append({
+            "run_id": v.run_id, "name": str(v.run["name"]), "model": prov["model"],
+            "agent": prov["agent"],
+            "template": prov["templates"][0] if len(prov["templates"]) == 1 else "",
+            "reward": prov["reward"], "tasks": list(prov["tasks"]),
+            **score_fields(v.scores["summary"]),
+            "date": prov.get("date", ""), "harness_version": prov.get("harness_version", ""),
+            "git_commit": prov.get("git_commit", ""), "page": f"runs/{v.run_id}.html",
+            "provenance": prov, "per_task": per_task,
+        })
+    rows.sort(key=lambda r: (-r["pass_rate"], -r["ci_low"], -r["mean_partial_credit"], r["run_id"]))
+    return [{"rank": i, **row} for i, row in enumerate(rows, 1)]
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        values = {**row, "tasks": " ".join(row["tasks"])}
+        writer.writerow([_csv_cell(values[c]) for c in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:  # noqa: ANN401
+    """Text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def embed_json(data: Any) -> str:  # noqa: ANN401
+    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can end the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def environment() -> Any:  # noqa: ANN401
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("harness.leaderboard", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+
+
+def provenance_items(prov: dict[str, Any]) -> list[tuple[str, str]]:
+    """Provenance as (key, text) pairs for a definition list; nested values as compact JSON."""
+    items = []
+    for key, value in prov.items():
+        if isinstance(value, dict | list):
+            text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        else:
+            text = "" if value is None else str(value)
+        items.append((key, text))
+    return items
+
+
+def run_page_context(v: VerifiedRun, row: dict[str, Any]) -> dict[str, Any]:
+    prov = v.run["provenance"]
+    curve = learning_curve_svg(learning_curves(v.samples), f"{v.run_id}: mean reward per episode",
+                               REWARD_RANGES.get(prov["reward"], (0.0, 1.0)))
+    per_template = [{"template": k, **score_fields(s)} for k, s in v.scores["per_template"].items()]
+    per_template.sort(key=lambda r: (-r["mean_reward"], -r["samples"], r["template"]))
+    best = [{"task": task, **{k: b[k] for k in ("template", "mean_reward", "pulls", "pass_rate")},
+             "prompt": v.run["best"][task]["prompt"]} for task, b in v.scores["best"].items()]
+    return {"row": row, "run": v.run, "provenance": provenance_items(prov), "curve": curve,
+            "per_task": row["per_task"], "per_template": per_template, "best": best,
+            "raw": {"run": f"../raw/{v.run_id}/{RUN_FILE}",
+                    "samples": f"../raw/{v.run_id}/{SAMPLES_FILE}"},
+            "static": "../static", "home": "../index.html"}
+
+
+def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) -> None:
+    from markupsafe import Markup
+
+    env = environment()
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    (out / "static").mkdir(exist_ok=True)
+    static = resources.files("harness.leaderboard") / "static"
+    for name in STATIC_FILES:
+        write_if_changed(out / "static" / name, (static / name).read_text(encoding="utf-8"))
+    document = {"schema": SCHEMA, "rows": rows}
+    points = [ScatterPoint(r["name"], r["mean_completion_tokens"], r["pass_rate"], r["ci_low"],
+                           r["ci_high"], r["page"]) for r in rows]
+    index = env.get_template("index.html.j2").render(
+        rows=rows, data_json=Markup(embed_json(document)),
+        scatter=Markup(score_tokens_svg(points, "pass@1 against completion tokens per sample")),
+        static="static", home="index.html")
+    write_if_changed(out / "index.html", index)
+    by_id = {r["run_id"]: r for r in rows}
+    keep = set()
+    for v in runs:
+        context = run_page_context(v, by_id[v.run_id])
+        context["curve"] = Markup(context["curve"])
+        page = out / "runs" / f"{v.run_id}.html"
+        write_if_changed(page, env.get_template("run.html.j2").render(**context))
+        keep.add(page.name)
+        raw = out / "raw" / v.run_id
+        raw.mkdir(parents=True, exist_ok=True)
+        for name in (RUN_FILE, SAMPLES_FILE):
+            write_if_changed(raw / name, (v.published.folder / name).read_text(encoding="utf-8"))
+    remove_stale(out, keep)
+
+
+def remove_stale(out: Path, keep: set[str]) -> None:
+    """Pages and raw copies of runs no longer published; only files this module writes."""
+    for page in (out / "runs").glob("*.html"):
+        if page.name not in keep:
+            page.unlink()
+    for folder in (out / "raw").glob("*/"):
+        if f"{folder.name}.html" not in keep:
+            for name in (RUN_FILE, SAMPLES_FILE):
+                (folder / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def build_site(results: Path, out: Path) -> BuildResult:
+    """Verify every published run, then write the site, leaderboard.json and leaderboard.csv."""
+    runs = check_results(results)
+    rows = leaderboard_rows(runs)
+    out.mkdir(parents=True, exist_ok=True)
+    write_if_changed(out / "leaderboard.json",
+                     json.dumps({"schema": SCHEMA, "rows": rows}, indent=1, ensure_ascii=False) + "\n")
+    write_if_changed(out / "leaderboard.csv", csv_text(rows))
+    render_site(out, runs, rows)
+    return BuildResult(out=out, runs=len(runs), samples=sum(len(v.samples) for v in runs))
