@@ -94,12 +94,12 @@ def _first_token(client: Any, model: str, max_tokens: int) -> tuple[float, float
 
 
 def bench_model(
-    model_id: str, requests: int, max_tokens: int, parallel: int, cache: Path
+    model_id: str, requests: int, max_tokens: int, parallel: int, cache: Path, threads: int | None
 ) -> ModelFigures:
     from openai import OpenAI
 
     path = model_file(get_model(model_id), cache)  # assemble before the clock starts
-    config = ServerConfig(n_parallel=parallel)
+    config = ServerConfig(n_parallel=parallel, threads=threads)
     threads = config.n_threads
     server = EmbeddedServer(path, model_id, config)
     t0 = time.perf_counter()
@@ -172,7 +172,7 @@ def _print(figures: list[ModelFigures], requests: int, parallel: int) -> None:
             f"{f.cpu_share:.0%}",
         )
     # a pipe gets 80 columns by default, too narrow for the table
-    Console(width=None if sys.stdout.isatty() else 150).print(table)
+    Console(width=None if sys.stdout.isatty() else 180).print(table)
     print("targets: 1.5B cold start to first token < 5 s; concurrent >= 1.15x sequential")
     if any(f.cpu_share < 0.8 for f in figures):
         print("warning: cpu share below 80%: other processes competed for the cores; rerun")
@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=8, help="requests per phase")
     parser.add_argument("--max-tokens", type=int, default=200)
     parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=None, help="default: os.cpu_count()")
     parser.add_argument(
         "--cache-dir", type=Path, default=Path(os.environ.get("HARNESS_HOME", ".harness"))
     )
@@ -201,7 +202,14 @@ def main(argv: list[str] | None = None) -> int:
     for model_id in args.models:
         print(f"benchmarking {model_id} ...", flush=True)
         figures.append(
-            bench_model(model_id, args.requests, args.max_tokens, args.parallel, args.cache_dir)
+            bench_model(
+                model_id,
+                args.requests,
+                args.max_tokens,
+                args.parallel,
+                args.cache_dir,
+                args.threads,
+            )
         )
     _print(figures, args.requests, args.parallel)
     return 0

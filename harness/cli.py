@@ -17,11 +17,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 class HarnessGroup(click.Group):
     """Turns user mistakes (HarnessError) into a one-line error and a non-zero exit."""
 
+    def main(self, args: Any = None, **kwargs: Any) -> Any:  # noqa: ANN401
+        argv = list(args) if args is not None else sys.argv[1:]
+        kwargs.setdefault("obj", {})["argv"] = argv  # the exact command, for provenance
+        return super().main(args=argv, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
         try:
             return super().invoke(ctx)
         except HarnessError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def invoked_command() -> str:
+    """The command line as typed (also under click's test runner, where sys.argv is pytest's)."""
+    import shlex
+
+    obj = click.get_current_context().find_root().obj or {}
+    return shlex.join(["harness", *obj.get("argv", sys.argv[1:])])
 
 
 def tasks_dir_option(func: F) -> F:
@@ -274,7 +287,7 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str, episodes:
         endpoint=EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel),
         params=GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=seed),
         tasks_dir=tasks_dir, home=home, workers=workers, fresh=fresh, resume=resume,
-        use_cache=not no_cache,
+        use_cache=not no_cache, command=invoked_command(),
     )
     execute(options, console(), console(stderr=True))
 
@@ -406,6 +419,92 @@ def models_check(model: str | None, base_url: str | None, api_key: str | None, h
     from harness.llm.check import check_model
 
     check_model(model, base_url, api_key, home)
+
+
+# ------------------------------------------------------------- leaderboard
+
+
+@cli.command("publish")
+@click.argument("run_id", metavar="RUN")
+@click.option("--name", default=None, help="Display name on the leaderboard (default: model / agent).")
+@click.option("--results", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("leaderboard/results"), show_default=True,
+              help="Results directory to publish into.")
+@tasks_dir_option
+@home_option
+def publish_cmd(run_id: str, name: str | None, results: Path, tasks_dir: Path, home: Path) -> None:
+    """Write a finished RUN to RESULTS/<run-id>/ (run.json + samples.jsonl) for the leaderboard."""
+    from harness.leaderboard.publish import publish_run
+
+    done = publish_run(home, run_id, tasks_dir, results, name)
+    state = "published" if done.changed else "already published, unchanged:"
+    click.echo(f"{state} {done.run_id} ({done.samples} samples) in {done.folder}")
+
+
+@cli.group(cls=HarnessGroup)
+def leaderboard() -> None:
+    """Verify published results and build the static leaderboard site."""
+
+
+@leaderboard.command("build")
+@click.option("--results", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("leaderboard/results"), show_default=True, help="Published results.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("leaderboard/site"), show_default=True, help="Where to write the site.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Only recompute and verify every claimed score (for CI of a results repository).")
+def leaderboard_build(results: Path, out: Path, check_only: bool) -> None:
+    """Recompute every score from samples.jsonl, fail on any mismatch, then render the site."""
+    from harness.leaderboard.build import build_site
+    from harness.leaderboard.check import check_results
+
+    if check_only:
+        runs = check_results(results)
+        click.echo(f"ok: {len(runs)} runs, {sum(len(r.samples) for r in runs)} samples verified in {results}")
+        return
+    built = build_site(results, out)
+    click.echo(f"built {built.index} ({built.runs} runs, {built.samples} samples verified)")
+
+
+# ------------------------------------------------------------------- bench
+
+
+@cli.group(cls=HarnessGroup)
+def bench() -> None:
+    """Offline benchmarks over recorded model answers (no model, no sandbox)."""
+
+
+@bench.command("agents")
+@click.option("--table", "table_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("bench/tables/responses.jsonl.gz"), show_default=True,
+              help="Response table recorded by `harness bench record`.")
+@click.option("--seeds", type=click.IntRange(1, 100000), default=200, show_default=True,
+              help="Independent runs per agent; intervals are over seeds.")
+@click.option("--budget", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Largest budget, in pulls per template per task (also scored: 1, 2, 5 below it).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("bench/results/agents"), show_default=True,
+              help="Where agents.json and the PNG plots go.")
+@tasks_dir_option
+@click.option("--agent", "agents", multiple=True,
+              help="Agent to benchmark (repeatable; default: every agent but fixed).")
+@click.option("--samples", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Answers per decision (K), as `harness run --samples`.")
+@click.option("--reward", default="partial", show_default=True, help="Reward scheme.")
+@click.option("--holdout", type=click.FloatRange(0.05, 0.95), default=1 / 3, show_default="1/3",
+              help="Share of tasks held out per seed for the transfer test.")
+@click.option("--train-budget", type=click.IntRange(1, 1000), default=None,
+              help="Pulls per template per training task before transfer (default: see docs).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Processes across seeds.")
+def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path, tasks_dir: Path,
+                     agents: tuple[str, ...], samples: int, reward: str, holdout: float,
+                     train_budget: int | None, workers: int) -> None:
+    """Replay a recorded response table to compare agents: regret, calls vs uniform, transfer."""
+    from harness.replay import bench_agents
+
+    bench_agents(table_path, seeds, budget, out, tasks_dir, agents, samples, reward, workers,
+                 holdout, train_budget)
 
 
 if __name__ == "__main__":

@@ -127,22 +127,30 @@ def _indented_runs(lines: list[str]) -> list[str]:
     return runs
 
 
-def _largest_parseable_run(lines: list[str]) -> str:
-    """The longest run of lines, starting at a code-like line, that parses and defines something."""
-    best = ""
-    starts = [i for i, line in enumerate(lines) if _CODE_START.match(line)]
-    for start in starts:
-        for end in range(len(lines), start, -1):
+def _parseable_runs(lines: list[str]) -> list[str]:
+    """Maximal runs of lines, each starting at a code-like line, that parse as a module.
+
+    Greedy from the top: the longest run from the first code-like line, then the
+    same after it, so prose between a helper and the solution splits them in two.
+    """
+    runs: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not _CODE_START.match(lines[i]):
+            i += 1
+            continue
+        for end in range(len(lines), i, -1):
             if end < len(lines) and not lines[end - 1].strip():
                 continue  # only try ends at non-blank lines
-            text = "\n".join(lines[start:end])
-            if len(text) <= len(best):
-                break
+            text = "\n".join(lines[i:end])
             tree = _parse(text)
-            if tree is not None and _defines_anything(tree):
-                best = text
+            if tree is not None and _has_statements(tree):
+                runs.append(text)
+                i = end
                 break
-    return best
+        else:
+            i += 1
+    return runs
 
 
 def _defines_anything(tree: ast.Module) -> bool:
@@ -151,26 +159,26 @@ def _defines_anything(tree: ast.Module) -> bool:
     )
 
 
-def _unfenced_code(response: str) -> tuple[str, str]:
-    """Code from an answer without fences: (code, how) or ("", "")."""
+def _unfenced_blocks(response: str) -> tuple[list[_Block], str]:
+    """Candidate code in an answer without fences, and how it was found."""
     text = response.strip("\n")
     tree = _parse(text)
     if tree is not None and _has_statements(tree):
-        return text, "whole response parses"
+        return [_block(0, text)], "whole response parses"
     lines = text.split("\n")
-    for run in _indented_runs(lines):
-        run_tree = _parse(run)
-        if run_tree is not None and _defines_anything(run_tree):
-            return run.strip("\n"), "indented code block"
-    run = _largest_parseable_run(lines)
-    if run:
-        return run, "largest parseable run of lines"
+    for runs, how in (
+        (_indented_runs(lines), "indented code block"),
+        (_parseable_runs(lines), "parseable lines between prose"),
+    ):
+        blocks = [_block(i, run) for i, run in enumerate(runs)]
+        blocks = [b for b in blocks if b.tree is not None and _defines_anything(b.tree)]
+        if blocks:
+            return [_block(i, b.text) for i, b in enumerate(blocks)], how
     starts = [i for i, line in enumerate(lines) if _CODE_START.match(line)]
     if starts:  # looks like code but does not parse (e.g. truncated): keep from the first def
-        return _strip_trailing_prose(
-            "\n".join(lines[starts[0] :])
-        ), "code-like text (does not parse)"
-    return "", ""
+        code = _strip_trailing_prose("\n".join(lines[starts[0] :]))
+        return [_block(0, code)], "code-like text (does not parse)"
+    return [], ""
 
 
 def _strip_trailing_prose(code: str) -> str:
@@ -475,11 +483,10 @@ def extract_code(response: str, entry_point: str) -> Extraction:
     blocks = fenced_blocks(response)
     where = f"fenced block {{}} of {len(blocks)}"
     if not blocks:
-        code, how = _unfenced_code(response)
-        if not code:
+        blocks, how = _unfenced_blocks(response)
+        if not blocks:
             return Extraction("", False, "no code in the response")
-        blocks = [_block(0, code)]
-        where = how
+        where = how if len(blocks) == 1 else f"{how}: run {{}} of {len(blocks)}"
     blocks = [_truncated_prefix(b, entry_point) for b in blocks]
     chosen, why = _choose(blocks, entry_point)
     notes = [where.format(chosen.index + 1) if "{}" in where else where, why]

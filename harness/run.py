@@ -47,6 +47,7 @@ class RunOptions:
     fresh: bool = False
     resume: str | None = None
     use_cache: bool = True
+    command: str = ""
 
 
 def choose_space(options: RunOptions) -> TemplateSpace:
@@ -156,7 +157,8 @@ def execute(options: RunOptions, out: Console, err: Console) -> str:
         if warm:
             store.put_policy(initial_key, agent.name, agent.state())
         if not existing:
-            provenance = {**base_provenance(), "sandbox_image": sandbox.image_id,
+            provenance = {**base_provenance(), "command": options.command or base_provenance()["command"],
+                          "sandbox_image": sandbox.image_id,
                           "template_space": space.fingerprint(), "warm_start": warm,
                           "tasks": {t.name: t.hash for t in tasks}}
             store.create_run(run_id, {**asdict(config)}, provenance)

@@ -54,7 +54,7 @@ class RunConfig:
     model: str = ""
     """Model id as the endpoint knows it."""
     endpoint: str = ""
-    """Endpoint identity (not its port) for provenance."""
+    """Endpoint identity for provenance: the URL, or the embedded model and its hash (not its port)."""
     params: GenerationParams = field(default_factory=GenerationParams)
     """Sampling parameters."""
     task_hashes: tuple[str, ...] = ()

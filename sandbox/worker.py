@@ -147,11 +147,11 @@ def _scrub(job: dict, namespace: dict | None) -> None:
     for key in ("tests", "tests_code", "test_names"):
         job.pop(key, None)
     _TESTS_CODE.clear()
-    if namespace is not None:
-        namespace.clear()
     sys.modules.pop("tests", None)
     linecache.clearcache()
-    gc.collect()
+    if namespace:  # test functions and their globals form cycles: collect them now
+        namespace.clear()
+        gc.collect()
 
 
 def _candidate_main(req_r: int, resp_w: int, job: dict, namespace: dict | None) -> None:
@@ -552,7 +552,7 @@ def _kill_everything() -> None:
                 break
         if not alive:
             return
-        time.sleep(0.001)
+        time.sleep(0.0001)
 
 
 def _summarise(job: dict, events: list[dict], elapsed: float, backstop_hit: bool) -> dict:
@@ -608,7 +608,7 @@ def _compile_tests(source: str) -> types.CodeType:
 
 
 def grade(job: dict) -> dict:
-    """Grade one job in a forked judge, then leave the container clean."""
+    """Grade one job in a forked judge (the caller kills strays and wipes afterwards)."""
     job.setdefault("limits", {})
     job["limits"] = {**DEFAULT_LIMITS, **job["limits"]}
     _wipe_all()
@@ -651,8 +651,6 @@ def grade(job: dict) -> dict:
             break
     elapsed = time.perf_counter() - start
     os.close(report_r)
-    _kill_everything()
-    _wipe_all()
     result = _summarise(job, events, elapsed, backstop_hit)
     result["id"] = job.get("id")
     return result
@@ -689,6 +687,13 @@ def main() -> None:
         del job
         stdout.write((json.dumps(result) + "\n").encode())
         stdout.flush()
+        # Clean up after answering (the host overlaps its work with ours); the next job is
+        # read only once every stray is dead and /tmp is empty.
+        _kill_everything()
+        try:
+            _wipe_all()
+        except WipeError:
+            fatal = True
         if fatal:
             sys.exit(3)  # the host replaces this container with a clean one
 

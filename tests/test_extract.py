@@ -133,6 +133,12 @@ def test_largest_parseable_run_between_prose() -> None:
     assert got.code == "def f(x):\n    return x + 1\n"
 
 
+def test_unfenced_helper_and_solution_separated_by_prose() -> None:
+    text = "A helper:\n\ndef h(x):\n    return x\n\nAnd the solution:\n\ndef f(x):\n    return h(x)\n"
+    got = extract_code(text, "f")
+    assert "def h(x)" in got.code and "def f(x)" in got.code and "solution" not in got.code
+
+
 def test_markdown_indented_code_block() -> None:
     text = "Here:\n\n    def f(x):\n        return x\n\nDone.\n"
     assert extract_code(text, "f").code == "def f(x):\n    return x\n"

@@ -114,10 +114,10 @@ def provenance_items(prov: dict[str, Any]) -> list[tuple[str, str]]:
     """Provenance as (key, text) pairs for a definition list; nested values as compact JSON."""
     items = []
     for key, value in prov.items():
-        if isinstance(value, dict | list):
+        if isinstance(value, str):
+            text = value
+        else:  # numbers, booleans, null and nested values read the same as in run.json
             text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-        else:
-            text = "" if value is None else str(value)
         items.append((key, text))
     return items
 

@@ -19,7 +19,8 @@ from harness.leaderboard.scores import DIGITS, claims
 from harness.results import GradeResult
 
 TOLERANCE = 10.0 ** -DIGITS
-MAX_SHOWN = 20
+MAX_PER_RUN = 10
+"""Problems listed per run: one bad run must not hide the others (a missing sample changes every score)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ def compare(claimed: Any, actual: Any, path: str) -> list[str]:  # noqa: ANN401
         return [d for i, (c, a) in enumerate(zip(claimed, actual, strict=True))
                 for d in compare(c, a, f"{path}[{i}]")]
     if isinstance(actual, bool | str | int):
-        same = type(claimed) is type(actual) and claimed == actual
+        if type(claimed) is not type(actual):
+            return [f"{path} claims {claimed!r}, samples give {actual!r} (type {type(actual).__name__})"]
+        same = claimed == actual
     else:
         same = (isinstance(claimed, int | float) and not isinstance(claimed, bool)
                 and abs(float(claimed) - actual) <= TOLERANCE)
@@ -190,12 +193,11 @@ def check_results(results: Path) -> list[VerifiedRun]:
             problems.append(str(exc))
             continue
         scores, found = verify(published)
-        problems.extend(found)
+        problems.extend(found[:MAX_PER_RUN])
+        if len(found) > MAX_PER_RUN:
+            problems.append(f"{published.run_id}: ... and {len(found) - MAX_PER_RUN} more problems")
         if not found:
             verified.append(VerifiedRun(published, scores))
     if problems:
-        shown = problems[:MAX_SHOWN]
-        more = f"\n  ... and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
-        raise HarnessError(f"leaderboard check failed in {results} ({len(problems)} problem"
-                           f"{'s' if len(problems) != 1 else ''}):\n  " + "\n  ".join(shown) + more)
+        raise HarnessError(f"leaderboard check failed in {results}:\n  " + "\n  ".join(problems))
     return verified

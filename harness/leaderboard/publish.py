@@ -194,6 +194,15 @@ def write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
+def published_name(folder: Path) -> str | None:
+    """The name a run was published under before, so re-publishing without --name keeps it."""
+    try:
+        name = json.loads((folder / RUN_FILE).read_text(encoding="utf-8")).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and name else None
+
+
 def publish_run(home: Path, run_id: str, tasks_dir: Path, results: Path,
                 name: str | None = None) -> Published:
     """Write results/<run-id>/run.json and samples.jsonl for a finished run (idempotent)."""
@@ -204,8 +213,8 @@ def publish_run(home: Path, run_id: str, tasks_dir: Path, results: Path,
         records = records_of(store, run_id, run["config"])
     finally:
         store.close()
-    document = build_run_json(run, records, tasks, name)
     folder = results / run_id
+    document = build_run_json(run, records, tasks, name or published_name(folder))
     folder.mkdir(parents=True, exist_ok=True)
     changed = write_if_changed(folder / SAMPLES_FILE, "".join(r.to_json() + "\n" for r in records))
     changed |= write_if_changed(folder / RUN_FILE,

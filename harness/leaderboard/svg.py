@@ -96,8 +96,9 @@ def learning_curve_svg(curves: dict[str, list[CurvePoint]], title: str,
     rewards = [p.mean_reward for points in curves.values() for p in points] or [0.0]
     lo, hi = min(reward_range[0], min(rewards)), max(reward_range[1], max(rewards))
     first, last = min(episodes) + 1, max(episodes) + 1
-    pad = 0.5 if first == last else 0.0
-    f = Frame(760, 340, 56, 230, 14, 46, first - pad, last + pad, lo, hi)
+    pad = 0.5 if first == last else 0.04 * (last - first)
+    margin = 0.04 * (hi - lo)
+    f = Frame(760, 340, 56, 230, 14, 46, first - pad, last + pad, lo - margin, hi + margin)
     xticks = [t for t in nice_ticks(first, last, min(10, max(1, last - first))) if t == int(t)]
     body = axes(f, xticks, nice_ticks(lo, hi), "episode", "mean reward")
     ranked = sorted(series, key=lambda k: (-sum(p.samples for p in series[k]), k))
@@ -150,20 +151,37 @@ def score_tokens_svg(points: list[ScatterPoint], title: str) -> str:
     xs = [p.tokens for p in points] or [0.0]
     x_hi = max(xs) * 1.1 or 1.0
     x_lo = min(0.0, min(xs))
-    f = Frame(760, 320, 56, 24, 14, 46, x_lo, x_hi, 0.0, 1.0)
+    f = Frame(760, 320, 56, 24, 14, 46, x_lo, x_hi, -0.03, 1.03)
     body = axes(f, nice_ticks(x_lo, x_hi), nice_ticks(0.0, 1.0), "mean completion tokens per sample",
                 "pass@1 (95% interval)")
+    placed: list[tuple[float, float, float]] = []
     for i, p in enumerate(points):
         colour = PALETTE[i % len(PALETTE)]
         x, y = f.x(p.tokens), f.y(p.score)
         tip = f"{p.label}: pass@1 {p.score:.3f} [{p.low:.3f}, {p.high:.3f}], {p.tokens:.0f} tokens"
         anchor = "end" if x > f.width - 200 else "start"
         dx = -8 if anchor == "end" else 8
+        label_y = free_label_y(placed, x + dx, y - 6, len(p.label) * 6.2, anchor)
         body.append(
             f'<a class="run-point" href="{escape(p.href)}"><title>{escape(tip)}</title>'
             f'<line x1="{x}" x2="{x}" y1="{f.y(p.low)}" y2="{f.y(p.high)}" stroke="{colour}" stroke-width="2"/>'
             f'<line x1="{x - 4}" x2="{x + 4}" y1="{f.y(p.low)}" y2="{f.y(p.low)}" stroke="{colour}" stroke-width="2"/>'
             f'<line x1="{x - 4}" x2="{x + 4}" y1="{f.y(p.high)}" y2="{f.y(p.high)}" stroke="{colour}" stroke-width="2"/>'
             f'<circle cx="{x}" cy="{y}" r="5" fill="{colour}"/>'
-            f'<text class="point-label" x="{x + dx}" y="{y - 6}" text-anchor="{anchor}">{escape(p.label)}</text></a>')
+            f'<text class="point-label" x="{x + dx}" y="{label_y}" text-anchor="{anchor}">{escape(p.label)}</text></a>')
     return svg(f.width, f.height, title, body, "chart score-tokens")
+
+
+def free_label_y(placed: list[tuple[float, float, float]], x: float, y: float, width: float,
+                 anchor: str) -> float:
+    """A baseline near `y` where a label of `width` overlaps no label placed before (then records it)."""
+    left = x - width if anchor == "end" else x
+    for offset in (0, 16, -14, 30, -28, 44, -42, 58):
+        candidate = y + offset
+        if all(abs(candidate - py) >= 13 or left + width <= pl or pl + pw <= left
+               for pl, py, pw in placed):
+            break
+    else:
+        candidate = y
+    placed.append((left, candidate, width))
+    return candidate

@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,8 @@ from harness.grading import Grader, Sandbox, job_for
 from harness.sandbox.pool import docker_run_args
 from harness.tasks import Task
 
+# The plainest interpreter on the host (few site-packages to scan): the fastest fair baseline.
+HOST_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 WRONG_PROGRAMS = (
     "def sort_ints(xs):\n    return xs\n",
     "def sort_ints(xs):\n    return sorted(xs, reverse=True)\n",
@@ -104,20 +107,27 @@ def bench_docker_run(sandbox: Sandbox, task: Task, codes: list[str], workers: in
 
 
 def bench_host(task: Task, codes: list[str], workers: int) -> BenchRow:
+    """The fastest fair host baseline: one folder per thread, only solution.py rewritten per program."""
     runner = HOST_RUNNER.replace("NAMES", repr(list(task.test_names)))
+    local = threading.local()
     with tempfile.TemporaryDirectory(prefix="harness-hostbench-") as tmp:
+        def folder() -> Path:
+            if not hasattr(local, "dir"):
+                local.dir = Path(tempfile.mkdtemp(dir=tmp))
+                (local.dir / "tests.py").write_text(task.tests_source)
+                (local.dir / "run.py").write_text(runner)
+            return local.dir
+
         def one(code: str) -> bool:
-            with tempfile.TemporaryDirectory(dir=tmp) as d:
-                Path(d, "solution.py").write_text(code)
-                Path(d, "tests.py").write_text(task.tests_source)
-                Path(d, "run.py").write_text(runner)
-                proc = subprocess.run([sys.executable, "-I", "run.py"], cwd=d, capture_output=True,
-                                      text=True, timeout=60, check=False)
-                try:
-                    out = json.loads(proc.stdout)
-                except ValueError:
-                    return False
-                return all(v == "passed" for v in out.values())
+            d = folder()
+            (d / "solution.py").write_text(code)
+            proc = subprocess.run([HOST_PYTHON, "-I", "-B", "run.py"], cwd=d, capture_output=True,
+                                  text=True, timeout=60, check=False)
+            try:
+                out = json.loads(proc.stdout)
+            except ValueError:
+                return False
+            return all(v == "passed" for v in out.values())
 
         seconds, median, passed = _timed(one, codes, workers)
     return BenchRow(f"host python3 -I per program ({workers} parallel, unsafe)", len(codes), seconds, median, passed)

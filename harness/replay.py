@@ -1,0 +1,1560 @@
+"""Replay recorded answers to benchmark agents offline: no model, no sandbox, thousands of seeds.
+
+A response table holds real graded answers, R per (task, template) cell. Replaying it
+turns every cell into a deck: a pull deals an unused answer of that cell (without
+replacement, in a per-run order), grades nothing (the record is already graded) and
+scores it with `harness.rewards.compute_reward`, the very code live runs use. Agents
+are driven through exactly the `Agent` interface with runner.py's episode structure
+(one decision per task per episode, K samples per decision, one update per sample,
+contexts from `harness.context`), so what this benchmark shows is what `harness run`
+would do on the same answers, minus the concurrency of in-flight requests.
+
+Regret is expected regret: a pull of cell (t, a) costs `oracle_t - mean(t, a)` with
+means over the full table, so the noise of which answer was dealt does not enter it.
+When an agent pulls a cell more often than it has answers, the deck is reshuffled
+(draws with replacement) and counted, because such pulls see no new information.
+
+Sections: the table, synthetic tables, the environment, the episode loop, the
+benchmark, the sensitivity test, and output (rich tables, PNG plots, JSON).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import io
+import json
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness import context as context_module
+from harness.agents import agent_class, agent_names, make_agent
+from harness.agents.base import Agent, ArmSpace, Context
+from harness.context import FEATURE_DIM, TaskHistory, make_context, task_features
+from harness.errors import HarnessError
+from harness.results import STATUSES, GradeResult
+from harness.rewards import compute_reward, get_reward
+from harness.tasks import Task
+
+DEFAULT_TABLE = Path("bench/tables/responses.jsonl.gz")
+DEFAULT_OUT = Path("bench/results/agents")
+DEFAULT_BUDGETS = (1, 2, 5, 10)
+
+# ----------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Response:
+    """One graded answer of the table (the fields of a GradeResult a reward can use)."""
+
+    task: str
+    """Task name."""
+    task_hash: str
+    """Content hash of the task folder when the answer was graded."""
+    template: str
+    """Template id (an arm of the prompt space)."""
+    sample: int
+    """Index of this answer within its (task, template) cell: 0..R-1."""
+    syntax_ok: bool
+    """The extracted code parsed."""
+    status: str
+    """passed|failed|error|timeout|oom|crashed|syntax_error."""
+    finish_reason: str
+    """"stop", or "length" when the answer hit the token cap."""
+    passed: int
+    """Tests passed."""
+    total: int
+    """Tests run."""
+    completion_tokens: int = 0
+    """Tokens the model generated for this answer."""
+
+    def result(self) -> GradeResult:
+        """The record rewards are computed from (per-test details are not replayed)."""
+        return GradeResult(
+            syntax_ok=self.syntax_ok, status=self.status, passed=self.passed, total=self.total
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "") -> Response:
+        """Validated row; errors name the file, line and field."""
+        prefix = f"{where}: " if where else ""
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "task": str, "task_hash": str, "template": str, "sample": int, "syntax_ok": bool,
+            "status": str, "finish_reason": str, "passed": int, "total": int,
+            "completion_tokens": int,
+        }
+        values: dict[str, Any] = {}
+        for name, kind in kinds.items():
+            if name not in data:
+                if name == "completion_tokens":
+                    continue
+                raise HarnessError(f"{prefix}missing field '{name}'")
+            value = data[name]
+            ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+            if not ok:
+                raise HarnessError(f"{prefix}field '{name}' must be {kind.__name__}, got {value!r}")  # type: ignore[union-attr]
+            values[name] = value
+        if values["status"] not in STATUSES:
+            raise HarnessError(
+                f"{prefix}field 'status' must be one of {', '.join(STATUSES)}, got {values['status']!r}"
+            )
+        if not 0 <= values["passed"] <= values["total"] or values["sample"] < 0:
+            raise HarnessError(
+                f"{prefix}need 0 <= passed <= total and sample >= 0, got passed={values['passed']} "
+                f"total={values['total']} sample={values['sample']}"
+            )
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class ResponseTable:
+    """Recorded answers: every (task, template) cell holds R graded samples."""
+
+    tasks: tuple[str, ...]
+    """Task names, in table order."""
+    templates: tuple[str, ...]
+    """Template ids, in arm order."""
+    cells: Mapping[tuple[str, str], tuple[Response, ...]]
+    """(task, template) -> its answers, sorted by sample index."""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    """Provenance from `<name>.meta.json`: model, params, tasks, templates, date."""
+
+    def cell(self, task: str, template: str) -> tuple[Response, ...]:
+        return self.cells[(task, template)]
+
+    @property
+    def samples(self) -> tuple[int, int]:
+        """(fewest, most) answers in a cell."""
+        sizes = [len(rows) for rows in self.cells.values()]
+        return min(sizes), max(sizes)
+
+    def rows(self) -> list[Response]:
+        return [row for t in self.tasks for a in self.templates for row in self.cells[(t, a)]]
+
+    def rewards(self, reward: str = "partial") -> list[list[np.ndarray]]:
+        """[task][template] -> the rewards of that cell's answers, via compute_reward."""
+        get_reward(reward)  # a clear error for an unknown scheme
+        return [
+            [
+                np.array([compute_reward(reward, r.result()) for r in self.cells[(t, a)]])
+                for a in self.templates
+            ]
+            for t in self.tasks
+        ]
+
+    def means(self, reward: str = "partial") -> np.ndarray:
+        """(tasks, templates) mean reward per cell over the whole table: the replay's truth."""
+        return np.array([[cell.mean() for cell in row] for row in self.rewards(reward)])
+
+    @classmethod
+    def from_rows(
+        cls, rows: Iterable[Response], meta: Mapping[str, Any] | None = None, where: str = "table"
+    ) -> ResponseTable:
+        """Group rows into cells; a missing cell or a duplicate answer is an error."""
+        meta = dict(meta or {})
+        cells: dict[tuple[str, str], list[Response]] = {}
+        tasks: dict[str, str] = {}
+        templates: dict[str, None] = {}
+        for row in rows:
+            if tasks.setdefault(row.task, row.task_hash) != row.task_hash:
+                raise HarnessError(
+                    f"{where}: task '{row.task}' appears with two task hashes (the task changed "
+                    "while recording); record it again"
+                )
+            templates.setdefault(row.template, None)
+            cells.setdefault((row.task, row.template), []).append(row)
+        if not cells:
+            raise HarnessError(f"{where}: the table has no rows")
+        task_order = _ordered(tasks, meta.get("tasks"))
+        template_order = _ordered(templates, meta.get("templates"))
+        missing = [(t, a) for t in task_order for a in template_order if (t, a) not in cells]
+        if missing:
+            shown = ", ".join(f"{t}/{a}" for t, a in missing[:5])
+            raise HarnessError(
+                f"{where}: {len(missing)} (task, template) cells have no answers ({shown}"
+                f"{' ...' if len(missing) > 5 else ''}); every task needs every template"
+            )
+        frozen: dict[tuple[str, str], tuple[Response, ...]] = {}
+        for key, items in cells.items():
+            items.sort(key=lambda r: r.sample)
+            indices = [r.sample for r in items]
+            if len(set(indices)) != len(indices):
+                raise HarnessError(f"{where}: cell {key[0]}/{key[1]} repeats a sample index")
+            frozen[key] = tuple(items)
+        return cls(task_order, template_order, frozen, meta)
+
+
+def _ordered(seen: Mapping[str, Any], preferred: Any) -> tuple[str, ...]:
+    """The meta file's order when it lists exactly the names seen, else first appearance."""
+    if isinstance(preferred, list) and sorted(map(str, preferred)) == sorted(seen):
+        return tuple(map(str, preferred))
+    return tuple(seen)
+
+
+def meta_path(path: Path) -> Path:
+    """`responses.jsonl.gz` -> `responses.meta.json` (beside the table)."""
+    name = path.name
+    for suffix in (".gz", ".jsonl", ".json"):
+        name = name.removesuffix(suffix)
+    return path.with_name(f"{name}.meta.json")
+
+
+def _open_text(path: Path, mode: str) -> io.TextIOBase:
+    if path.suffix == ".gz":
+        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
+    return open(path, mode, encoding="utf-8")  # type: ignore[return-value]  # noqa: SIM115
+
+
+def load_table(path: Path | str) -> ResponseTable:
+    """Read a (gzip) JSONL response table and its optional meta file."""
+    path = Path(path)
+    if not path.is_file():
+        raise HarnessError(
+            f"{path}: no response table; record one with `harness bench record` "
+            "(or pass --table FILE)"
+        )
+    meta: dict[str, Any] = {}
+    if (mp := meta_path(path)).is_file():
+        try:
+            meta = json.loads(mp.read_text())
+        except json.JSONDecodeError as exc:
+            raise HarnessError(f"{mp}: invalid JSON ({exc})") from None
+    rows: list[Response] = []
+    try:
+        with _open_text(path, "r") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise HarnessError(f"{path}:{number}: invalid JSON ({exc})") from None
+                if not isinstance(data, dict):
+                    raise HarnessError(f"{path}:{number}: expected a JSON object per line")
+                rows.append(Response.from_dict(data, f"{path}:{number}"))
+    except (OSError, EOFError) as exc:  # a truncated or non-gzip file
+        raise HarnessError(f"{path}: cannot be read ({exc})") from None
+    return ResponseTable.from_rows(rows, meta, where=str(path))
+
+
+def save_table(
+    rows: Iterable[Response | Mapping[str, Any]], path: Path | str, meta: Mapping[str, Any] | None = None
+) -> Path:
+    """Write rows as (gzip) JSONL and `meta` beside it; atomic, so a killed write leaves no half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    items = [r if isinstance(r, Response) else Response.from_dict(r) for r in rows]
+    table = ResponseTable.from_rows(items, meta, where=str(path))  # validate before writing
+    tmp = path.with_name(path.name + ".tmp" + (".gz" if path.suffix == ".gz" else ""))
+    with _open_text(tmp, "w") as fh:
+        for row in items:
+            fh.write(json.dumps(row.to_dict(), sort_keys=True) + "\n")
+    tmp.replace(path)
+    full_meta = {
+        "tasks": list(table.tasks),
+        "templates": list(table.templates),
+        "rows": len(items),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017
+        **dict(meta or {}),
+    }
+    mp = meta_path(path)
+    mp.with_suffix(".tmp").write_text(json.dumps(full_meta, indent=2, sort_keys=True))
+    mp.with_suffix(".tmp").replace(mp)
+    return path
+
+
+# ----------------------------------------------------------------------- synthetic tables
+
+
+def placeholder_task(
+    name: str, difficulty: str = "medium", tags: Sequence[str] = (), description: str = ""
+) -> Task:
+    """A Task built directly, for tables whose tasks have no folder (tests, synthetic tables)."""
+    return Task(
+        name=name, path=Path(name), entry_point=name,
+        description=description or f"Solve the {name.replace('_', ' ')} task.",
+        tests_source="", solution_source="", test_names=("test_1",),
+        signature=f"def {name}(x)", tags=tuple(tags), difficulty=difficulty,
+        hash=hashlib.sha256(name.encode()).hexdigest(),
+    )
+
+
+_SYNTHETIC_KINDS = {
+    "easy": (("strings", "lists"), "Return the reversed words of a short string of text."),
+    "medium": (("parsing", "empty_input"), "Parse the record into fields, handling empty input."),
+    "hard": (("dp", "math"), "Compute the minimum cost with dynamic programming over all splits."),
+}
+
+
+def synthetic_tasks(n: int) -> list[Task]:
+    """n placeholder tasks cycling easy/medium/hard, with tags and words that reveal the kind."""
+    kinds = list(_SYNTHETIC_KINDS)
+    out = []
+    for i in range(n):
+        kind = kinds[i % 3]
+        tags, text = _SYNTHETIC_KINDS[kind]
+        out.append(placeholder_task(f"synthetic_{i:02d}", kind, tags, f"{text} Variant {i}."))
+    return out
+
+
+# Effect on the pass probability of turning a content component on, by difficulty: the
+# structure a contextual agent can learn once and transfer (difficulty is a feature).
+_EFFECTS = {
+    "easy": {"base": 0.40, "solved_example": 0.00, "examples": 0.30, "edge_cases": 0.05, "hints": -0.10},
+    "medium": {"base": 0.25, "solved_example": -0.05, "examples": 0.10, "edge_cases": 0.25, "hints": 0.05},
+    "hard": {"base": 0.10, "solved_example": 0.15, "examples": 0.05, "edge_cases": -0.05, "hints": 0.30},
+}
+
+
+def synthetic_pass_prob(
+    tasks: Sequence[Task], templates: Sequence[str], seed: int = 0, noise: float = 0.03
+) -> np.ndarray:
+    """(tasks, templates) probability that an answer passes every test.
+
+    Content components (examples, edge cases, hints, solved example) help or hurt by
+    task difficulty, plus a little per-cell noise; templates that are not factored ids
+    get noise around the base rate.
+    """
+    from harness.prompts import default_space
+
+    space = default_space()
+    names = [c.name for c in space.components]
+    rng = np.random.default_rng([seed, 17])
+    out = np.zeros((len(tasks), len(templates)))
+    for i, task in enumerate(tasks):
+        effects = _EFFECTS.get(task.difficulty, _EFFECTS["medium"])
+        for j, template_id in enumerate(templates):
+            try:
+                factors = space.get(template_id).factors
+            except HarnessError:
+                factors = None
+            p = effects["base"]
+            if factors is not None:
+                p += sum(
+                    effects[name] for name, option in zip(names, factors, strict=True)
+                    if name in effects and option > 0
+                )
+            out[i, j] = p + noise * rng.standard_normal()
+    return np.clip(out, 0.02, 0.95)
+
+
+def synthetic_table(
+    tasks: Sequence[Task],
+    templates: Sequence[str] | None = None,
+    samples: int = 10,
+    seed: int = 0,
+    pass_prob: np.ndarray | None = None,
+    tests: int = 6,
+) -> ResponseTable:
+    """A table of made-up answers with known per-cell pass probabilities (in `meta`).
+
+    An answer is a syntax error (truncated) with probability 0.05, passes every test with
+    the cell's pass probability, and otherwise passes a Binomial(tests - 1, 0.3) share,
+    roughly the bimodal outcomes real answers show.
+    """
+    from harness.prompts import default_space
+
+    templates = tuple(templates or default_space("content").ids)
+    probs = synthetic_pass_prob(tasks, templates, seed) if pass_prob is None else pass_prob
+    rng = np.random.default_rng([seed, 29])
+    rows: list[Response] = []
+    for i, task in enumerate(tasks):
+        for j, template in enumerate(templates):
+            for k in range(samples):
+                truncated = rng.random() < 0.05
+                solved = not truncated and rng.random() < probs[i, j]
+                passed = 0 if truncated else tests if solved else int(rng.binomial(tests - 1, 0.3))
+                rows.append(Response(
+                    task=task.name, task_hash=task.hash, template=template, sample=k,
+                    syntax_ok=not truncated,
+                    status="syntax_error" if truncated else "passed" if solved else "failed",
+                    finish_reason="length" if truncated else "stop",
+                    passed=passed, total=tests, completion_tokens=int(rng.integers(60, 400)),
+                ))
+    meta = {
+        "model": "synthetic", "synthetic": True, "seed": seed,
+        "tasks": [t.name for t in tasks], "templates": list(templates),
+        "pass_prob": np.round(probs, 4).tolist(),
+    }
+    return ResponseTable.from_rows(rows, meta, where="synthetic table")
+
+
+# ------------------------------------------------------------------------- environment
+
+
+@dataclass(frozen=True)
+class Decks:
+    """Per-cell answers as GradeResults and their rewards, computed once per table and scheme.
+
+    A reward is a pure function of the record, so scoring each answer once with
+    compute_reward gives exactly what scoring it at every pull would.
+    """
+
+    reward: str
+    """The reward scheme."""
+    results: tuple[tuple[tuple[GradeResult, ...], ...], ...]
+    """[task][template] -> the cell's answers as grade records."""
+    rewards: tuple[tuple[np.ndarray, ...], ...]
+    """[task][template] -> compute_reward(reward, result) of each answer."""
+    sizes: np.ndarray
+    """(tasks, templates) answers per cell."""
+
+    @classmethod
+    def build(cls, table: ResponseTable, reward: str = "partial") -> Decks:
+        results = tuple(
+            tuple(tuple(r.result() for r in table.cells[(t, a)]) for a in table.templates)
+            for t in table.tasks
+        )
+        rewards = tuple(
+            tuple(np.array([compute_reward(reward, r) for r in cell]) for cell in row)
+            for row in results
+        )
+        sizes = np.array([[len(cell) for cell in row] for row in results])
+        return cls(reward, results, rewards, sizes)
+
+    def means(self) -> np.ndarray:
+        return np.array([[cell.mean() for cell in row] for row in self.rewards])
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What one pull dealt."""
+
+    task: int
+    """Task index in the table."""
+    arm: int
+    """Template index in the table (= arm index)."""
+    sample: int
+    """Which answer of the cell was dealt."""
+    result: GradeResult
+    """Its grade record."""
+    reward: float
+    """compute_reward(scheme, result)."""
+    reused: bool
+    """True when the cell was exhausted and the answer was drawn with replacement."""
+
+
+class ReplayEnv:
+    """A response table as a bandit: pulling (task, template) deals that cell's next unused answer.
+
+    The dealing order of every cell is fixed when the environment is made, from `seed`
+    alone, so every agent run with the same seed meets the same answers in the same
+    order (common random numbers: differences between agents are not dealing luck).
+    """
+
+    def __init__(
+        self, table: ResponseTable, reward: str = "partial", seed: int = 0, decks: Decks | None = None
+    ) -> None:
+        self.table = table
+        self.decks = decks if decks is not None and decks.reward == reward else Decks.build(table, reward)
+        self.rng = np.random.default_rng([seed, 101])
+        sizes = self.decks.sizes
+        keys = self.rng.random((*sizes.shape, int(sizes.max())))
+        keys[np.arange(keys.shape[-1]) >= sizes[..., None]] = np.inf  # padding sorts last
+        self.order = np.argsort(keys, axis=-1).tolist()
+        self.position = np.zeros(sizes.shape, dtype=int).tolist()
+        self.sizes = sizes.tolist()
+        self.pulls = 0
+        self.reused = 0
+        self._task_index = {t: i for i, t in enumerate(table.tasks)}
+        self._arm_index = {a: i for i, a in enumerate(table.templates)}
+
+    def draw(self, task: int, arm: int) -> tuple[int, bool]:
+        """(answer index, reused) for the next pull of a cell."""
+        self.pulls += 1
+        position = self.position[task][arm]
+        if position < self.sizes[task][arm]:
+            self.position[task][arm] = position + 1
+            return self.order[task][arm][position], False
+        self.reused += 1
+        return int(self.rng.integers(self.sizes[task][arm])), True
+
+    def reward(self, task: int, arm: int) -> float:
+        """The fast path of `pull`: only the reward."""
+        index, _ = self.draw(task, arm)
+        return float(self.decks.rewards[task][arm][index])
+
+    def pull(self, task: int | str, arm: int | str) -> Pull:
+        """Deal one answer of the cell; names or indices."""
+        t = self._task_index[task] if isinstance(task, str) else task
+        a = self._arm_index[arm] if isinstance(arm, str) else arm
+        index, reused = self.draw(t, a)
+        return Pull(t, a, index, self.decks.results[t][a][index],
+                    float(self.decks.rewards[t][a][index]), reused)
+
+
+# ------------------------------------------------------------------------- episode loop
+
+
+class TaskContexts:
+    """`make_context(task, history)` for the table's tasks, with the static part computed once.
+
+    Only the two history features change between pulls; the rest (hashing the
+    description, parsing the signature) costs tens of microseconds, so it is computed
+    once per task. The shortcut is checked against make_context at construction, on
+    histories that hit every clipping branch, and dropped if it ever stops matching.
+    """
+
+    def __init__(self, tasks: Sequence[Task]) -> None:
+        self.tasks = tuple(tasks)
+        self.static = [task_features(t) for t in self.tasks]
+        self.dim = FEATURE_DIM
+        probes = (TaskHistory(), TaskHistory(7, 0.375), TaskHistory(250, -1.5), TaskHistory(3, 1.2))
+        self.fast = getattr(context_module, "N_HISTORY", None) == 2 and all(
+            np.array_equal(self._fast(i, h).features, make_context(t, h).features)
+            for i, t in enumerate(self.tasks)
+            for h in probes
+        )
+
+    def _fast(self, index: int, history: TaskHistory) -> Context:
+        features = self.static[index].copy()
+        if history.pulls:
+            features[-2] = min(max(history.mean_reward, -1.0), 1.0)
+            features[-1] = min(math.log1p(history.pulls) / _LOG_101, 1.0)
+        else:
+            features[-2:] = 0.0
+        return Context(self.tasks[index].name, features)
+
+    def __call__(self, index: int, history: TaskHistory) -> Context:
+        if self.fast:
+            return self._fast(index, history)
+        return make_context(self.tasks[index], history)
+
+
+_LOG_101 = math.log1p(100)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What one agent run did, in the numbers the benchmark needs."""
+
+    tasks: tuple[int, ...]
+    """Task indices played, in order."""
+    regret: np.ndarray
+    """(tasks, pulls) cumulative expected regret of each task after each of its pulls."""
+    checkpoints: tuple[int, ...]
+    """Pulls per task at which `best` was recorded."""
+    best: np.ndarray
+    """(checkpoints, tasks) agent.best(context) at each checkpoint."""
+    steps: int
+    """Rewards fed to the agent (= pulls)."""
+    agent_s: float
+    """Seconds spent inside choose/update/best."""
+    reused: int
+    """Pulls of an exhausted cell (drawn with replacement)."""
+
+
+def play(
+    agent: Agent,
+    env: ReplayEnv,
+    contexts: TaskContexts,
+    tasks: Sequence[int],
+    pulls: int,
+    gaps: np.ndarray,
+    samples_per_decision: int = 1,
+    checkpoints: Sequence[int] = (),
+) -> Trace:
+    """Run `pulls` pulls per task with runner.py's structure and record regret and recommendations.
+
+    Each episode makes one decision per task (choose with the task's current history),
+    then deals K answers of the chosen template, updating after each with the context
+    of the history so far, as `Runner.learn` does.
+    """
+    k = samples_per_decision
+    histories = [TaskHistory() for _ in tasks]
+    step_gaps = np.zeros((len(tasks), pulls))
+    done = [0] * len(tasks)
+    marks = sorted(c for c in set(checkpoints) if 0 < c <= pulls)
+    best = np.zeros((len(marks), len(tasks)), dtype=np.int32)
+    next_mark = 0
+    agent_s = 0.0
+    reused_before = env.reused
+    clock = time.perf_counter
+    for episode in range(math.ceil(pulls / k)):
+        for j, t in enumerate(tasks):
+            t0 = clock()
+            arm = agent.choose(contexts(t, histories[j])) if done[j] < pulls else -1
+            agent_s += clock() - t0
+            for _ in range(min(k, pulls - done[j])):
+                reward = env.reward(t, arm)
+                ctx = contexts(t, histories[j])
+                t0 = clock()
+                agent.update(ctx, arm, reward)
+                agent_s += clock() - t0
+                histories[j] = histories[j].add(reward)
+                step_gaps[j, done[j]] = gaps[t, arm]
+                done[j] += 1
+        reached = min((episode + 1) * k, pulls)
+        while next_mark < len(marks) and marks[next_mark] <= reached:
+            ctxs = [contexts(t, histories[j]) for j, t in enumerate(tasks)]
+            t0 = clock()
+            best[next_mark] = [agent.best(c) for c in ctxs]
+            agent_s += clock() - t0
+            next_mark += 1
+    return Trace(
+        tasks=tuple(tasks), regret=np.cumsum(step_gaps, axis=1), checkpoints=tuple(marks),
+        best=best, steps=sum(done), agent_s=agent_s, reused=env.reused - reused_before,
+    )
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    """Everything that defines a benchmark run."""
+
+    agents: tuple[str, ...]
+    """Agents benchmarked (uniform is the learning baseline)."""
+    seeds: tuple[int, ...]
+    """One independent run per seed and agent; confidence intervals are over seeds."""
+    budgets: tuple[int, ...] = DEFAULT_BUDGETS
+    """Pulls per template per task at which recommendations are scored (B x templates pulls)."""
+    samples_per_decision: int = 1
+    """K answers per decision, as `harness run --samples K`."""
+    reward: str = "partial"
+    """Reward scheme (harness.rewards)."""
+    transfer_split: float | tuple[str, ...] = 1 / 3
+    """Held-out tasks for transfer: a fraction drawn per seed, or fixed task names."""
+    transfer_train_budget: int = 5
+    """Pulls per template per training task before the held-out tasks are played."""
+    threshold: float = 0.05
+    """A recommendation within this much reward of the oracle counts as found."""
+    target_rate: float = 0.9
+    """Share of (task, seed) pairs that must be found for "pulls to find"."""
+    checkpoint_every: int = 8
+    """Pulls per task between recorded recommendations (for pulls-to-find)."""
+    permutations: int = 2000
+    """Permutations per task in the sensitivity test."""
+    workers: int = 2
+    """Processes across seeds (1 = in this process)."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over seeds with a 95% interval."""
+
+    mean: float
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, values: np.ndarray | Sequence[float]) -> Estimate:
+        """Mean ± 1.96 standard errors over seeds."""
+        x = np.asarray(values, dtype=float)
+        half = 1.96 * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else 0.0
+        return cls(float(x.mean()), float(x.mean() - half), float(x.mean() + half))
+
+    @classmethod
+    def exact(cls, value: float) -> Estimate:
+        return cls(value, value, value)
+
+    def fmt(self, digits: int = 3, percent: bool = False) -> str:
+        if not math.isfinite(self.mean):
+            return "-"
+        scale, unit = (100.0, "%") if percent else (1.0, "")
+        d = 0 if percent else digits
+        half = (self.hi - self.lo) / 2 * scale
+        if half == 0:
+            return f"{self.mean * scale:.{d}f}{unit}"
+        return f"{self.mean * scale:.{d}f}{unit} ±{half:.{d}f}"
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {k: (v if math.isfinite(v) else None) for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """One row of the agent table."""
+
+    name: str
+    """Agent name, or a baseline: "oracle", "best_single"."""
+    kind: str
+    """"agent" (driven through the Agent interface) or "baseline" (computed from the table)."""
+    contextual: bool
+    """Shares what it learns across tasks through features."""
+    curve: tuple[np.ndarray, np.ndarray, np.ndarray]
+    """(mean, lo, hi) cumulative regret per task after 1..max pulls per task."""
+    cum_regret: Estimate
+    """Cumulative regret per task at the largest budget."""
+    simple_regret: Mapping[int, Estimate]
+    """budget -> oracle mean minus the mean of the recommended template, averaged over tasks."""
+    found: Mapping[int, Estimate]
+    """budget -> share of tasks whose recommendation is within `threshold` of the oracle."""
+    pulls_to_find: Estimate | None
+    """Pulls per task until >= target_rate of (task, seed) pairs are found; None if never."""
+    vs_uniform: Estimate | None
+    """pulls_to_find / uniform's (bootstrap over seeds); < 1 means fewer calls than uniform."""
+    pulls_to_settle: Estimate | None
+    """Per (task, seed): pulls from which every later recommendation is within `threshold`,
+    averaged (runs that never settle count as the largest budget: a lower bound)."""
+    settle_vs_uniform: Estimate | None
+    """pulls_to_settle / uniform's (bootstrap over seeds)."""
+    unsettled: float
+    """Share of (task, seed) pairs not within `threshold` at the largest budget."""
+    steps_per_s: float
+    """Rewards per second of time spent inside the agent (choose, update, best)."""
+    reused: float
+    """Share of pulls that hit an exhausted cell (drawn with replacement)."""
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """A contextual agent trained on other tasks vs the best context-free agent from scratch."""
+
+    agent: str
+    """The contextual agent."""
+    baseline: str
+    """The context-free agent with the lowest held-out cumulative regret."""
+    budgets: tuple[int, ...]
+    """Budgets (pulls per template per held-out task) the columns refer to."""
+    trained: Mapping[int, Estimate]
+    """budget -> held-out cumulative regret per task after training on the other tasks."""
+    scratch: Mapping[int, Estimate]
+    """budget -> the baseline's held-out cumulative regret per task."""
+    ratio: Mapping[int, Estimate]
+    """budget -> trained / scratch (bootstrap over seeds); the goal is <= 0.7."""
+    curves: tuple[np.ndarray, np.ndarray]
+    """(trained, scratch) mean held-out cumulative regret after 1..max pulls per task."""
+
+
+@dataclass(frozen=True)
+class TaskSensitivity:
+    """Does the template matter on this task? A permutation test over the table."""
+
+    task: str
+    best_template: str
+    """The per-task oracle."""
+    best_mean: float
+    worst_mean: float
+    headroom: float
+    """Oracle mean minus the mean over templates: uniform's regret per pull."""
+    f_stat: float
+    """One-way F of reward by template."""
+    eta2: float
+    """Share of reward variance explained by the template."""
+    p_value: float
+    """Permutation p-value of F (templates shuffled across answers)."""
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """Everything the benchmark measured; `to_dict()` is the JSON written next to the plots."""
+
+    config: BenchmarkConfig
+    table: Mapping[str, Any]
+    """Shape and provenance of the response table."""
+    oracle: Mapping[str, str]
+    """task -> template with the best mean reward."""
+    best_single: str
+    """The template with the best mean reward over all tasks."""
+    agents: tuple[AgentResult, ...]
+    transfer: tuple[TransferResult, ...]
+    sensitivity: tuple[TaskSensitivity, ...]
+    wall_s: float
+    """Seconds for the whole benchmark."""
+    notes: tuple[str, ...] = ()
+    """Caveats found while running (missing task folders, changed tasks, ...)."""
+
+    def agent(self, name: str) -> AgentResult:
+        return next(a for a in self.agents if a.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        def est(e: Estimate | None) -> Any:
+            return None if e is None else e.to_dict()
+
+        def curve(c: tuple[np.ndarray, ...]) -> list[list[float]]:
+            return [np.round(x, 5).tolist() for x in c]
+
+        return {
+            "config": {k: (list(v) if isinstance(v, tuple) else v)
+                       for k, v in dataclasses.asdict(self.config).items()},
+            "table": dict(self.table),
+            "oracle": dict(self.oracle),
+            "best_single": self.best_single,
+            "agents": [
+                {
+                    "name": a.name, "kind": a.kind, "contextual": a.contextual,
+                    "cum_regret": est(a.cum_regret),
+                    "simple_regret": {str(b): est(e) for b, e in a.simple_regret.items()},
+                    "found": {str(b): est(e) for b, e in a.found.items()},
+                    "pulls_to_find": est(a.pulls_to_find), "vs_uniform": est(a.vs_uniform),
+                    "pulls_to_settle": est(a.pulls_to_settle),
+                    "settle_vs_uniform": est(a.settle_vs_uniform), "unsettled": a.unsettled,
+                    "steps_per_s": a.steps_per_s, "reused": a.reused,
+                    "curve_mean_lo_hi": curve(a.curve),
+                }
+                for a in self.agents
+            ],
+            "transfer": [
+                {
+                    "agent": t.agent, "baseline": t.baseline,
+                    "trained": {str(b): est(e) for b, e in t.trained.items()},
+                    "scratch": {str(b): est(e) for b, e in t.scratch.items()},
+                    "ratio": {str(b): est(e) for b, e in t.ratio.items()},
+                    "curves_trained_scratch": curve(t.curves),
+                }
+                for t in self.transfer
+            ],
+            "sensitivity": [dataclasses.asdict(s) for s in self.sensitivity],
+            "wall_s": self.wall_s,
+            "notes": list(self.notes),
+        }
+
+
+def default_agents() -> tuple[str, ...]:
+    """Every registered agent except `fixed` (a single template is the best_single baseline)."""
+    return tuple(name for name in agent_names() if name != "fixed")
+
+
+def arm_space_for(templates: Sequence[str]) -> ArmSpace:
+    """The factored arm space of the table's templates (PPO's heads), or one flat component."""
+    from harness.prompts import default_space
+
+    try:
+        return default_space().subset(templates).arm_space()
+    except HarnessError:
+        n = len(templates)
+        return ArmSpace((n,), tuple((i,) for i in range(n)), tuple(templates))
+
+
+def heldout_tasks(seed: int, n_tasks: int, split: float | Sequence[int]) -> tuple[int, ...]:
+    """The held-out task indices of one seed's transfer run."""
+    if not isinstance(split, float | int):
+        return tuple(sorted(split))
+    n = min(n_tasks - 1, max(1, round(n_tasks * float(split))))
+    rng = np.random.default_rng([seed, 7919])
+    return tuple(sorted(rng.choice(n_tasks, size=n, replace=False).tolist()))
+
+
+def _budget_aware(name: str) -> bool:
+    """Agents that plan from the run length (successive halving) get it, as `harness run` does."""
+    config_cls = getattr(agent_class(name), "config_cls", None)
+    return config_cls is not None and "budget" in {f.name for f in dataclasses.fields(config_cls)}
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every worker needs; sent once per process."""
+
+    decks: Decks
+    table: ResponseTable
+    tasks: tuple[Task, ...]
+    gaps: np.ndarray
+    space: ArmSpace
+    config: BenchmarkConfig
+    heldout_split: float | tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _SeedRun:
+    """One (agent, seed): the main run, fixed-budget runs and the transfer run."""
+
+    agent: str
+    seed: int
+    regret: np.ndarray
+    """(tasks, max pulls) per-task cumulative regret of the main run."""
+    checkpoints: tuple[int, ...]
+    best: np.ndarray
+    """(checkpoints, tasks) recommendations of the main run."""
+    budget_best: Mapping[int, np.ndarray]
+    """budget -> recommendations (tasks,) of a run planned for that budget."""
+    heldout: tuple[int, ...]
+    transfer: np.ndarray | None
+    """(held-out tasks, max pulls) cumulative regret after training; contextual agents only."""
+    steps: int
+    agent_s: float
+    reused: int
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _run_seed(shared: _Shared, name: str, seed: int) -> _SeedRun:
+    cfg = shared.config
+    n_arms = len(shared.table.templates)
+    all_tasks = tuple(range(len(shared.tasks)))
+    max_pulls = max(cfg.budgets) * n_arms
+    contexts = _WORKER.get("contexts") or TaskContexts(shared.tasks)
+    aware = _budget_aware(name)
+
+    def fresh(pulls: int) -> Agent:
+        extra = {"budget": pulls} if aware else {}
+        return make_agent(name, shared.space, contexts.dim, seed, **extra)
+
+    def env() -> ReplayEnv:
+        return ReplayEnv(shared.table, cfg.reward, seed, shared.decks)
+
+    marks = sorted(
+        set(range(cfg.checkpoint_every, max_pulls + 1, cfg.checkpoint_every))
+        | {b * n_arms for b in cfg.budgets}
+    )
+    main = play(fresh(max_pulls), env(), contexts, all_tasks, max_pulls, shared.gaps,
+                cfg.samples_per_decision, marks)
+    steps, agent_s, reused = main.steps, main.agent_s, main.reused
+    budget_best: dict[int, np.ndarray] = {}
+    for budget in cfg.budgets:
+        pulls = budget * n_arms
+        if aware and pulls < max_pulls:  # a race planned for this budget, scored at its end
+            run = play(fresh(pulls), env(), contexts, all_tasks, pulls, shared.gaps,
+                       cfg.samples_per_decision, [pulls])
+            budget_best[budget] = run.best[-1]
+            steps, agent_s, reused = steps + run.steps, agent_s + run.agent_s, reused + run.reused
+        else:
+            budget_best[budget] = main.best[main.checkpoints.index(pulls)]
+    heldout = heldout_tasks(seed, len(all_tasks), shared.heldout_split)
+    transfer = None
+    if agent_class(name).contextual:
+        agent, replay = fresh(max_pulls), env()
+        train = tuple(t for t in all_tasks if t not in heldout)
+        warm = play(agent, replay, contexts, train, cfg.transfer_train_budget * n_arms,
+                    shared.gaps, cfg.samples_per_decision)
+        test = play(agent, replay, contexts, heldout, max_pulls, shared.gaps,
+                    cfg.samples_per_decision)
+        transfer = test.regret.astype(np.float32)
+        steps += warm.steps + test.steps
+        agent_s += warm.agent_s + test.agent_s
+        reused += warm.reused + test.reused
+    return _SeedRun(
+        agent=name, seed=seed, regret=main.regret.astype(np.float32), checkpoints=main.checkpoints,
+        best=main.best, budget_best=budget_best, heldout=heldout, transfer=transfer,
+        steps=steps, agent_s=agent_s, reused=reused,
+    )
+
+
+def _init_worker(shared: _Shared) -> None:
+    """One torch thread per process: the networks are tiny and the processes share 2 cores."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
+    if "ppo" in shared.config.agents:
+        import torch
+
+        torch.set_num_threads(1)
+    _WORKER["shared"] = shared
+    _WORKER["contexts"] = TaskContexts(shared.tasks)
+
+
+def _run_job(name: str, seeds: tuple[int, ...]) -> list[_SeedRun]:
+    return [_run_seed(_WORKER["shared"], name, seed) for seed in seeds]
+
+
+@contextmanager
+def _one_torch_thread(enabled: bool) -> Any:
+    """In-process runs: PPO switches threads per call unless the process already uses one."""
+    if not enabled:
+        yield
+        return
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def _jobs(agents: Sequence[str], seeds: Sequence[int], workers: int) -> list[tuple[str, tuple[int, ...]]]:
+    """(agent, seeds) chunks, slow agents first so the processes finish together."""
+    cost = {"ppo": 100.0, "linucb": 8.0}
+    jobs = []
+    for name in agents:
+        size = 2 if cost.get(name, 1.0) >= 50 else 8 if cost.get(name, 1.0) >= 5 else 25
+        size = max(1, min(size, math.ceil(len(seeds) / max(1, workers))))
+        jobs += [(name, tuple(seeds[i : i + size])) for i in range(0, len(seeds), size)]
+    return sorted(jobs, key=lambda j: -cost.get(j[0], 1.0))
+
+
+def run_benchmark(
+    table: ResponseTable,
+    agents: Sequence[str] | None = None,
+    seeds: int | Sequence[int] = 200,
+    budgets: Sequence[int] = DEFAULT_BUDGETS,
+    samples_per_decision: int = 1,
+    reward: str = "partial",
+    transfer_split: float | Sequence[str] = 1 / 3,
+    *,
+    tasks: Mapping[str, Task] | None = None,
+    transfer_train_budget: int | None = None,
+    workers: int = 2,
+    permutations: int = 2000,
+    checkpoint_every: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BenchmarkResult:
+    """Replay `table` for every agent and seed; see the module docstring for what is measured.
+
+    `tasks` gives the Task objects behind the table's task names (their features feed
+    contextual agents); missing ones get placeholder tasks and a note.
+    """
+    started = time.perf_counter()
+    agents = tuple(agents or default_agents())
+    for name in agents:
+        agent_class(name)  # unknown names fail before any work
+    if "uniform" not in agents:
+        agents = ("uniform", *agents)  # the baseline of pulls-to-find
+    seed_list = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+    if not seed_list:
+        raise HarnessError("the benchmark needs at least one seed")
+    budgets = tuple(sorted(set(budgets)))
+    if not budgets or budgets[0] < 1:
+        raise HarnessError("budgets are pulls per template per task: positive integers")
+    if len(table.tasks) < 2:
+        raise HarnessError("the benchmark needs a table with at least 2 tasks")
+    notes: list[str] = []
+    task_objs = []
+    for name in table.tasks:
+        task = (tasks or {}).get(name)
+        recorded = table.cells[(name, table.templates[0])][0].task_hash
+        if task is None:
+            task = placeholder_task(name)
+            notes.append(f"task '{name}' has no folder: contextual agents see placeholder features")
+        elif recorded and task.hash != recorded:
+            notes.append(f"task '{name}' changed since the table was recorded (its hash differs)")
+        task_objs.append(task)
+    n_arms = len(table.templates)
+    split: float | tuple[int, ...]
+    if isinstance(transfer_split, float | int):
+        split = float(transfer_split)
+    else:
+        unknown = [t for t in transfer_split if t not in table.tasks]
+        if unknown or not transfer_split:
+            raise HarnessError(f"transfer split: unknown or no held-out tasks {unknown}")
+        split = tuple(table.tasks.index(t) for t in transfer_split)
+    max_budget = max(budgets)
+    config = BenchmarkConfig(
+        agents=agents, seeds=seed_list, budgets=budgets,
+        samples_per_decision=samples_per_decision, reward=reward,
+        transfer_split=split if isinstance(split, float) else tuple(transfer_split),
+        transfer_train_budget=transfer_train_budget or max_budget,
+        checkpoint_every=checkpoint_every or max(1, n_arms // 2),
+        permutations=permutations, workers=max(1, workers),
+    )
+    decks = Decks.build(table, reward)
+    means = decks.means()
+    gaps = means.max(axis=1, keepdims=True) - means
+    shared = _Shared(decks, table, tuple(task_objs), gaps, arm_space_for(table.templates),
+                     config, split)
+
+    jobs = _jobs(agents, seed_list, config.workers)
+    runs: list[_SeedRun] = []
+    if config.workers == 1:
+        with _one_torch_thread("ppo" in agents):
+            _init_worker_in_process(shared)
+            for i, (name, chunk) in enumerate(jobs):
+                runs += _run_job(name, chunk)
+                if on_progress:
+                    on_progress(i + 1, len(jobs))
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+        with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(shared,)) as pool:
+            futures = [pool.submit(_run_job, name, chunk) for name, chunk in jobs]
+            for i, future in enumerate(as_completed(futures)):
+                runs += future.result()
+                if on_progress:
+                    on_progress(i + 1, len(jobs))
+    result = _aggregate(table, shared, runs, means, gaps, notes)
+    return dataclasses.replace(result, wall_s=time.perf_counter() - started)
+
+
+def _init_worker_in_process(shared: _Shared) -> None:
+    _WORKER["shared"] = shared
+    _WORKER["contexts"] = TaskContexts(shared.tasks)
+
+
+# ------------------------------------------------------------------------- aggregation
+
+
+def _first_reach(rates: np.ndarray, marks: np.ndarray, target: float) -> float:
+    """Pulls at the first checkpoint where the rate reaches the target; inf if none does."""
+    hit = np.flatnonzero(rates >= target - 1e-12)
+    return float(marks[hit[0]]) if len(hit) else math.inf
+
+
+def _settle(within: np.ndarray, marks: np.ndarray, max_pulls: int) -> np.ndarray:
+    """(tasks, checkpoints) found-flags -> per task the first checkpoint of the final run of
+    found recommendations; max_pulls when the last recommendation is not found."""
+    n = within.shape[-1]
+    trailing = np.where(within.all(axis=-1), n, np.argmin(within[..., ::-1], axis=-1))
+    first = np.minimum(n - trailing, n - 1)
+    return np.where(trailing > 0, marks[first], max_pulls).astype(float)
+
+
+def _bootstrap_interval(values: np.ndarray, point: float) -> Estimate:
+    finite = values[np.isfinite(values)]
+    if not math.isfinite(point) and not len(finite):
+        return Estimate(math.inf, math.inf, math.inf)
+    lo, hi = np.quantile(values, [0.025, 0.975], method="inverted_cdf")
+    return Estimate(point, float(lo), float(hi))
+
+
+def _aggregate(
+    table: ResponseTable, shared: _Shared, runs: list[_SeedRun], means: np.ndarray,
+    gaps: np.ndarray, notes: list[str],
+) -> BenchmarkResult:
+    cfg = shared.config
+    n_tasks, n_arms = means.shape
+    max_pulls = max(cfg.budgets) * n_arms
+    pulls_axis = np.arange(1, max_pulls + 1)
+    by_agent: dict[str, list[_SeedRun]] = {}
+    for run in sorted(runs, key=lambda r: (r.agent, r.seed)):
+        by_agent.setdefault(run.agent, []).append(run)
+    boot_rng = np.random.default_rng(12345)
+    n_seeds = len(cfg.seeds)
+    boot = boot_rng.integers(n_seeds, size=(1000, n_seeds))
+    threshold = cfg.threshold + 1e-9
+
+    # Pulls-to-find per agent: point estimate and bootstrap replicates (paired over seeds).
+    found_curves: dict[str, np.ndarray] = {}
+    marks = np.array(runs[0].checkpoints)
+    for name, items in by_agent.items():
+        found_curves[name] = np.stack(
+            [(gaps[np.arange(n_tasks), r.best] <= threshold).mean(axis=1) for r in items]
+        )  # (seeds, checkpoints)
+
+    def reach(name: str) -> tuple[float, np.ndarray]:
+        curves = found_curves[name]
+        point = _first_reach(curves.mean(axis=0), marks, cfg.target_rate)
+        reps = np.array([_first_reach(curves[idx].mean(axis=0), marks, cfg.target_rate) for idx in boot])
+        return point, reps
+
+    uniform_point, uniform_reps = reach("uniform")
+    settle = {
+        name: np.stack([_settle(gaps[np.arange(n_tasks), r.best] <= threshold, marks, max_pulls)
+                        for r in items])  # (seeds, tasks), censored runs = max_pulls
+        for name, items in by_agent.items()
+    }
+    uniform_settle = settle["uniform"].mean(axis=1)
+    results: list[AgentResult] = []
+    oracle_zero = np.zeros(max_pulls)
+    results.append(AgentResult(
+        "oracle", "baseline", False, (oracle_zero, oracle_zero, oracle_zero), Estimate.exact(0.0),
+        {b: Estimate.exact(0.0) for b in cfg.budgets}, {b: Estimate.exact(1.0) for b in cfg.budgets},
+        None, None, None, None, 0.0, math.nan, 0.0,
+    ))
+    best_single = int(np.argmax(means.mean(axis=0)))
+    per_pull = float(gaps[:, best_single].mean())
+    line = per_pull * pulls_axis
+    single_found = float((gaps[:, best_single] <= threshold).mean())
+    results.append(AgentResult(
+        "best_single", "baseline", False, (line, line, line), Estimate.exact(line[-1]),
+        {b: Estimate.exact(per_pull) for b in cfg.budgets},
+        {b: Estimate.exact(single_found) for b in cfg.budgets}, None, None, None, None,
+        1.0 - single_found, math.nan, 0.0,
+    ))
+    for name in cfg.agents:
+        items = by_agent[name]
+        curves = np.stack([r.regret.mean(axis=0) for r in items])  # (seeds, pulls)
+        sem = curves.std(axis=0, ddof=1) / math.sqrt(len(items)) if len(items) > 1 else 0 * curves[0]
+        centre = curves.mean(axis=0)
+        simple: dict[int, Estimate] = {}
+        found: dict[int, Estimate] = {}
+        for budget in cfg.budgets:
+            chosen_gaps = np.stack([gaps[np.arange(n_tasks), r.budget_best[budget]] for r in items])
+            simple[budget] = Estimate.of(chosen_gaps.mean(axis=1))
+            found[budget] = Estimate.of((chosen_gaps <= threshold).mean(axis=1))
+        point, reps = reach(name)
+        to_find = _bootstrap_interval(reps, point)
+        ratio = None
+        if math.isfinite(point) and math.isfinite(uniform_point):
+            ratio = _bootstrap_interval(reps / uniform_reps, point / uniform_point)
+        per_seed = settle[name].mean(axis=1)
+        settle_ratio = _bootstrap_interval(
+            per_seed[boot].mean(axis=1) / uniform_settle[boot].mean(axis=1),
+            float(per_seed.mean() / uniform_settle.mean()),
+        )
+        final_found = np.stack([gaps[np.arange(n_tasks), r.best[-1]] <= threshold for r in items])
+        steps = sum(r.steps for r in items)
+        agent_s = sum(r.agent_s for r in items)
+        results.append(AgentResult(
+            name=name, kind="agent", contextual=agent_class(name).contextual,
+            curve=(centre, centre - 1.96 * sem, centre + 1.96 * sem),
+            cum_regret=Estimate.of(curves[:, -1]), simple_regret=simple, found=found,
+            pulls_to_find=to_find if math.isfinite(point) else None, vs_uniform=ratio,
+            pulls_to_settle=Estimate.of(per_seed), settle_vs_uniform=settle_ratio,
+            unsettled=float(1.0 - final_found.mean()),
+            steps_per_s=steps / agent_s if agent_s > 0 else math.inf,
+            reused=sum(r.reused for r in items) / max(1, steps),
+        ))
+    transfer = _transfer(cfg, by_agent, n_arms, boot)
+    sens = sensitivity(table, cfg.reward, cfg.permutations)
+    info = {
+        "tasks": len(table.tasks), "templates": n_arms,
+        "samples_min_max": list(table.samples), "rows": sum(map(len, table.cells.values())),
+        "meta": {k: v for k, v in table.meta.items() if k != "pass_prob"},
+    }
+    return BenchmarkResult(
+        config=cfg, table=info,
+        oracle={t: table.templates[int(np.argmax(means[i]))] for i, t in enumerate(table.tasks)},
+        best_single=table.templates[best_single], agents=tuple(results),
+        transfer=transfer, sensitivity=sens, wall_s=0.0, notes=tuple(notes),
+    )
+
+
+def _transfer(
+    cfg: BenchmarkConfig, by_agent: Mapping[str, list[_SeedRun]], n_arms: int, boot: np.ndarray
+) -> tuple[TransferResult, ...]:
+    """Held-out regret: trained contextual agents vs the best context-free agent from scratch.
+
+    Context-free agents learn each task on its own, so their main-run regret on the
+    held-out tasks is exactly a from-scratch run on those tasks (same dealing order).
+    """
+    def heldout_curves(items: list[_SeedRun], trained: bool) -> np.ndarray:
+        if trained:
+            return np.stack([r.transfer.mean(axis=0) for r in items])  # type: ignore[union-attr]
+        return np.stack([r.regret[list(r.heldout)].mean(axis=0) for r in items])
+
+    free = {
+        name: heldout_curves(items, False) for name, items in by_agent.items()
+        if not agent_class(name).contextual
+    }
+    if not free:
+        return ()
+    baseline = min(free, key=lambda name: free[name][:, -1].mean())
+    scratch = free[baseline]
+    out = []
+    for name, items in by_agent.items():
+        if not agent_class(name).contextual or items[0].transfer is None:
+            continue
+        trained = heldout_curves(items, True)
+        at = {b: b * n_arms - 1 for b in cfg.budgets}
+        ratio = {}
+        for b, i in at.items():
+            point = trained[:, i].mean() / max(scratch[:, i].mean(), 1e-12)
+            reps = trained[boot, i].mean(axis=1) / np.maximum(scratch[boot, i].mean(axis=1), 1e-12)
+            ratio[b] = _bootstrap_interval(reps, float(point))
+        out.append(TransferResult(
+            agent=name, baseline=baseline, budgets=cfg.budgets,
+            trained={b: Estimate.of(trained[:, i]) for b, i in at.items()},
+            scratch={b: Estimate.of(scratch[:, i]) for b, i in at.items()},
+            ratio=ratio, curves=(trained.mean(axis=0), scratch.mean(axis=0)),
+        ))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------- sensitivity
+
+
+def sensitivity(
+    table: ResponseTable, reward: str = "partial", permutations: int = 2000, seed: int = 0
+) -> tuple[TaskSensitivity, ...]:
+    """Per task, a permutation test of reward by template (one-way F).
+
+    Where templates do not differ, no agent can beat uniform: this says which tasks
+    carry the signal. Shuffling keeps group sizes, so F is monotone in the between-
+    template sum of squares and the test compares that.
+    """
+    rng = np.random.default_rng([seed, 3])
+    rewards = table.rewards(reward)
+    out = []
+    for i, task in enumerate(table.tasks):
+        cells = rewards[i]
+        y = np.concatenate(cells)
+        labels = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
+        sizes = np.bincount(labels).astype(float)
+        k, n = len(cells), len(y)
+        grand = y.mean()
+        sst = float(((y - grand) ** 2).sum())
+
+        def ssb(sums: np.ndarray, sizes: np.ndarray = sizes, grand: float = grand, n: int = n) -> Any:
+            return (sums**2 / sizes).sum(axis=-1) - n * grand**2
+
+        observed = float(ssb(np.bincount(labels, weights=y, minlength=k)))
+        shuffled = rng.permuted(np.tile(labels, (permutations, 1)), axis=1)
+        offsets = shuffled + k * np.arange(permutations)[:, None]
+        sums = np.bincount(offsets.ravel(), weights=np.tile(y, permutations),
+                           minlength=k * permutations).reshape(permutations, k)
+        null = ssb(sums)
+        if sst <= 1e-12 or k < 2 or n <= k:
+            f_stat, eta2, p = 0.0, 0.0, 1.0
+        else:
+            ssw = max(sst - observed, 1e-12)
+            f_stat = (observed / (k - 1)) / (ssw / (n - k))
+            eta2 = observed / sst
+            p = (1 + int((null >= observed - 1e-9).sum())) / (permutations + 1)
+        cell_means = np.array([c.mean() for c in cells])
+        out.append(TaskSensitivity(
+            task=task, best_template=table.templates[int(np.argmax(cell_means))],
+            best_mean=float(cell_means.max()), worst_mean=float(cell_means.min()),
+            headroom=float(cell_means.max() - cell_means.mean()),
+            f_stat=float(f_stat), eta2=float(eta2), p_value=float(p),
+        ))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def agent_table(result: BenchmarkResult) -> Any:
+    """Agents as rows: regret, simple regret and found-rate per budget, calls vs uniform, speed.
+
+    Each cell shows the estimate on its first line and its 95% interval on the second.
+    """
+    from rich.table import Table
+
+    cfg = result.config
+    top = max(cfg.budgets)
+    max_pulls = top * int(result.table["templates"])
+    table = Table(
+        title=f"Agents on {result.table['tasks']} tasks x {result.table['templates']} templates, "
+        f"{len(cfg.seeds)} seeds (reward {cfg.reward}, K={cfg.samples_per_decision})",
+        caption=f"regret: cumulative expected regret per task after {top} pulls/template.  "
+        f"B=b: simple regret of best() after b pulls/template · share of tasks within "
+        f"{cfg.threshold:.2f} of the oracle.  to {cfg.target_rate:.0%}: pulls/task until "
+        f"{cfg.target_rate:.0%} of (task, seed) pairs are within.  settle: mean pulls/task from "
+        "which a task's recommendation stays within.  x uniform: ratio to uniform (< 1 = fewer "
+        "calls).  Second lines: 95% CI over seeds (± 1.96 SE; bootstrap [ ] for ratios).",
+        show_lines=True,
+    )
+    table.add_column("agent")
+    table.add_column(f"regret\n@B{top}", justify="right")
+    for b in cfg.budgets:
+        table.add_column(f"B={b}\nSR · found", justify="right")
+    for col in (f"to\n{cfg.target_rate:.0%}", "x\nuniform", "settle", "x\nuniform", "steps/s"):
+        table.add_column(col, justify="right")
+    for a in result.agents:
+        exact = a.kind == "baseline"  # computed from the table: no interval
+        cells = [
+            f"{a.simple_regret[b].mean:.3f} · {a.found[b].mean:.0%}"
+            + ("" if exact else f"\n±{_half(a.simple_regret[b]):.3f} · ±{_half(a.found[b]) * 100:.0f}")
+            for b in cfg.budgets
+        ]
+        find = _bracket(a.pulls_to_find, 0)
+        if a.kind == "agent" and a.pulls_to_find is None:
+            find = f"> {max_pulls}"
+        settle = "-" if a.pulls_to_settle is None else (
+            f"{a.pulls_to_settle.mean:.0f}\n±{_half(a.pulls_to_settle):.0f}"
+        )
+        speed = "-" if not math.isfinite(a.steps_per_s) else f"{a.steps_per_s:,.0f}"
+        name = a.name if a.name != "best_single" else f"best_single\n{result.best_single}"
+        regret = f"{a.cum_regret.mean:.2f}" + ("" if exact else f"\n±{_half(a.cum_regret):.2f}")
+        table.add_row(name, regret, *cells, find,
+                      _bracket(a.vs_uniform, 2), settle, _bracket(a.settle_vs_uniform, 2), speed,
+                      style="dim" if a.kind == "baseline" else None)
+    return table
+
+
+def _half(e: Estimate) -> float:
+    return (e.hi - e.lo) / 2
+
+
+def _bracket(e: Estimate | None, digits: int) -> str:
+    """"mean" over "[lo, hi]" for bootstrap intervals (they need not be symmetric)."""
+    if e is None:
+        return "-"
+    return f"{e.mean:.{digits}f}\n[{_num(e.lo, digits)}, {_num(e.hi, digits)}]"
+
+
+def _num(value: float, digits: int = 0) -> str:
+    return f"{value:.{digits}f}" if math.isfinite(value) else "never"
+
+
+def transfer_table(result: BenchmarkResult) -> Any:
+    """Held-out regret of trained contextual agents vs the best context-free agent from scratch."""
+    from rich.table import Table
+
+    cfg = result.config
+    split = cfg.transfer_split
+    held = f"{split:.0%} of tasks held out per seed" if isinstance(split, float) else (
+        f"held out: {', '.join(split)}"
+    )
+    table = Table(
+        title=f"Transfer: trained on the other tasks ({cfg.transfer_train_budget} pulls/template "
+        f"each), then the held-out tasks from their first pull; {held}",
+        caption="cumulative regret per held-out task after b pulls/template: trained agent / best "
+        "context-free agent from scratch; ratio (goal <= 0.70) with a bootstrap 95% CI",
+        show_lines=True,
+    )
+    table.add_column("agent")
+    table.add_column("vs")
+    for b in cfg.budgets:
+        table.add_column(f"B={b}\nregret", justify="right")
+        table.add_column(f"B={b}\nratio", justify="right")
+    for t in result.transfer:
+        cells = []
+        for b in cfg.budgets:
+            r = t.ratio[b]
+            colour = "green" if r.mean <= 0.7 else "yellow"
+            cells += [f"{t.trained[b].mean:.2f} / {t.scratch[b].mean:.2f}\n"
+                      f"±{_half(t.trained[b]):.2f} / ±{_half(t.scratch[b]):.2f}",
+                      f"[{colour}]{r.mean:.2f}[/]\n[{r.lo:.2f}, {r.hi:.2f}]"]
+        table.add_row(t.agent, t.baseline, *cells)
+    return table
+
+
+def sensitivity_table(result: BenchmarkResult) -> Any:
+    from rich.table import Table
+
+    sens = result.sensitivity
+    differ = sum(s.p_value < 0.05 for s in sens)
+    table = Table(
+        title=f"Does the template matter? {differ} of {len(sens)} tasks at p < 0.05 "
+        f"(permutation test, {result.config.permutations} permutations)",
+        caption="headroom = oracle mean - mean over templates (uniform's regret per pull); "
+        "where p is large no agent can beat uniform",
+    )
+    for col in ("task", "oracle template", "best", "worst", "headroom", "F", "eta²", "p"):
+        table.add_column(col, justify="left" if col in ("task", "oracle template") else "right")
+    for s in sens:
+        style = None if s.p_value < 0.05 else "dim"
+        table.add_row(s.task, s.best_template, f"{s.best_mean:.2f}", f"{s.worst_mean:.2f}",
+                      f"{s.headroom:.3f}", f"{s.f_stat:.2f}", f"{s.eta2:.2f}", f"{s.p_value:.4f}",
+                      style=style)
+    return table
+
+
+def plot(result: BenchmarkResult, out: Path) -> list[Path]:
+    """Regret curves with 95% bands, simple regret / found-rate vs budget, transfer curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = result.config
+    n_arms = int(result.table["templates"])
+    paths = []
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for a in result.agents:
+        mean, lo, hi = a.curve
+        x = np.arange(1, len(mean) + 1)
+        style = {"linestyle": "--", "color": "grey"} if a.name == "best_single" else {}
+        if a.name == "oracle":
+            continue
+        (line,) = ax.plot(x, mean, label=a.name, **style)
+        if a.kind == "agent":
+            ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color())
+    for b in cfg.budgets:
+        ax.axvline(b * n_arms, color="lightgrey", linewidth=0.8, zorder=0)
+    ax.set_xlabel("pulls per task")
+    ax.set_ylabel("cumulative expected regret per task")
+    ax.set_title(f"Cumulative regret vs the per-task oracle ({len(cfg.seeds)} seeds, 95% CI)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(out / "regret_curves.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    budgets = np.array(cfg.budgets)
+    for a in result.agents:
+        if a.name == "oracle":
+            continue
+        for ax, values in ((ax1, a.simple_regret), (ax2, a.found)):
+            mean = np.array([values[b].mean for b in budgets])
+            err = np.array([(values[b].hi - values[b].lo) / 2 for b in budgets])
+            ax.errorbar(budgets, mean, yerr=err, marker="o", capsize=3, label=a.name,
+                        linestyle="--" if a.kind == "baseline" else "-")
+    for ax in (ax1, ax2):
+        ax.set_xscale("log")
+        ax.set_xticks(budgets, [str(b) for b in budgets])
+        ax.set_xlabel("budget (pulls per template per task)")
+    ax1.set_ylabel("simple regret of best()")
+    ax2.set_ylabel(f"share within {cfg.threshold:.2f} of the oracle")
+    ax1.legend(fontsize=8)
+    fig.suptitle("Recommendation quality vs budget (95% CI over seeds)")
+    fig.tight_layout()
+    paths.append(out / "simple_regret.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    if result.transfer:
+        fig, ax = plt.subplots(figsize=(8, 5))
+        for t in result.transfer:
+            trained, scratch = t.curves
+            x = np.arange(1, len(trained) + 1)
+            ax.plot(x, trained, label=f"{t.agent} (trained on other tasks)")
+        scratch = result.transfer[0].curves[1]
+        ax.plot(np.arange(1, len(scratch) + 1), scratch, "--", color="grey",
+                label=f"{result.transfer[0].baseline} (from scratch)")
+        ax.set_xlabel("pulls per held-out task")
+        ax.set_ylabel("cumulative expected regret per task")
+        ax.set_title("Transfer to held-out tasks")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        paths.append(out / "transfer.png")
+        fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
+    return paths
+
+
+def write_outputs(result: BenchmarkResult, out: Path) -> list[Path]:
+    """agents.json (every figure) plus the PNG plots; returns the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "agents.json"
+    path.write_text(json.dumps(result.to_dict(), indent=1))
+    return [path, *plot(result, out)]
+
+
+def resolve_tasks(names: Sequence[str], tasks_dir: Path) -> dict[str, Task]:
+    """Task objects for the table's names, from the tasks folder (missing ones are skipped)."""
+    from harness.tasks import find_task
+
+    found = {}
+    for name in names:
+        if (tasks_dir / name / "task.toml").exists():
+            found[name] = find_task(tasks_dir, name)
+    return found
+
+
+def bench_agents(
+    table_path: Path = DEFAULT_TABLE,
+    seeds: int = 200,
+    budget: int = 10,
+    out: Path = DEFAULT_OUT,
+    tasks_dir: Path = Path("tasks"),
+    agents: Sequence[str] = (),
+    samples_per_decision: int = 1,
+    reward: str = "partial",
+    workers: int = 2,
+    holdout: float = 1 / 3,
+    train_budget: int | None = None,
+) -> BenchmarkResult:
+    """`harness bench agents`: load, replay with a progress bar, print the tables, write files."""
+    from rich.progress import Progress
+
+    from harness.console import console
+
+    table = load_table(table_path)
+    tasks = resolve_tasks(table.tasks, tasks_dir)
+    budgets = tuple(b for b in DEFAULT_BUDGETS if b < budget) + (budget,)
+    out_console, err_console = console(), console(stderr=True)
+    if not out_console.is_terminal:  # a file or pipe: do not wrap the wide tables at 80 columns
+        out_console.width = 160
+    with Progress(console=err_console, transient=True) as progress:
+        bar = progress.add_task("replaying", total=None)
+        result = run_benchmark(
+            table, agents or None, seeds, budgets, samples_per_decision, reward, holdout,
+            tasks=tasks, workers=workers, transfer_train_budget=train_budget,
+            on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
+        )
+    out_console.print(agent_table(result))
+    if result.transfer:
+        out_console.print(transfer_table(result))
+    out_console.print(sensitivity_table(result))
+    missing = [n for n in result.notes if "no folder" in n]
+    if missing:
+        out_console.print(f"[yellow]{len(missing)} table task(s) have no folder in {tasks_dir}: "
+                          "contextual agents saw placeholder features[/]")
+    for note in result.notes:
+        if "no folder" not in note:
+            out_console.print(f"[yellow]note:[/] {note}")
+    paths = write_outputs(result, out)
+    out_console.print(f"{result.wall_s:.1f} s wall; wrote {', '.join(str(p) for p in paths)}")
+    return result

@@ -1,0 +1,142 @@
+"""CLI smoke tests on tiny inputs, through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import cli
+from tests.conftest import TASKS_DIR
+
+
+def invoke(*args: str):  # noqa: ANN201
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_help_lists_the_commands() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for name in ("run", "eval", "tasks", "sandbox", "report", "templates", "models"):
+        assert name in result.output
+
+
+def test_tasks_list_and_filters() -> None:
+    result = invoke("tasks", "list", "--tasks-dir", str(TASKS_DIR), "--json")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert len(rows) >= 30 and {"name", "difficulty", "tags", "tests", "hash"} <= set(rows[0])
+    hard = invoke("tasks", "list", "--tasks-dir", str(TASKS_DIR), "--difficulty", "hard", "--json")
+    assert all(json.loads(line)["difficulty"] == "hard" for line in hard.output.splitlines())
+    table = invoke("tasks", "list", "--tasks-dir", str(TASKS_DIR), "--tag", "dp")
+    assert "coin_change_min" in table.output and "sort_ints" not in table.output
+
+
+def test_tasks_show() -> None:
+    result = invoke("tasks", "show", "sort_ints", "--tasks-dir", str(TASKS_DIR))
+    assert result.exit_code == 0
+    assert "ascending order" in result.output and "test_negatives" in result.output
+
+
+def test_tasks_new_scaffolds_a_valid_folder_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    from harness.tasks import load_task
+
+    assert invoke("tasks", "new", "my_task", "--tasks-dir", str(tmp_path)).exit_code == 0
+    task = load_task(tmp_path / "my_task")
+    assert task.entry_point == "my_task" and task.test_names
+    again = invoke("tasks", "new", "my_task", "--tasks-dir", str(tmp_path))
+    assert again.exit_code != 0 and "refusing to overwrite" in again.output
+    bad = invoke("tasks", "new", "Bad-Name", "--tasks-dir", str(tmp_path))
+    assert bad.exit_code != 0 and "lowercase" in bad.output
+
+
+def test_templates_show_renders_for_a_task() -> None:
+    result = invoke("templates", "show", "bare", "--task", "sort_ints", "--tasks-dir", str(TASKS_DIR))
+    assert result.exit_code == 0 and "sort_ints" in result.output
+    bad = invoke("templates", "show", "nope")
+    assert bad.exit_code != 0 and "unknown template 'nope'" in bad.output
+
+
+def test_unknown_task_in_eval_is_one_clear_line(tmp_path: Path) -> None:
+    code = tmp_path / "a.py"
+    code.write_text("def f(): pass\n")
+    result = invoke("eval", "--task", "nope", str(code), "--tasks-dir", str(TASKS_DIR))
+    assert result.exit_code != 0 and "unknown task 'nope'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_eval_missing_and_unreadable_files(tmp_path: Path) -> None:
+    missing = invoke("eval", "--task", "sort_ints", str(tmp_path / "none.py"))
+    assert missing.exit_code != 0 and "does not exist" in missing.output
+    binary = tmp_path / "b.py"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    result = invoke("eval", "--task", "sort_ints", str(binary), "--tasks-dir", str(TASKS_DIR))
+    assert result.exit_code != 0 and "cannot read code file" in result.output
+
+
+def test_bad_harness_toml_is_reported(tmp_path: Path) -> None:
+    from harness.errors import HarnessError
+    from harness.settings import load_config
+
+    (tmp_path / "harness.toml").write_text("episodes = [")
+    with pytest.raises(HarnessError, match="harness.toml: invalid TOML"):
+        load_config(tmp_path / "harness.toml")
+
+
+def test_harness_toml_supplies_defaults(tmp_path: Path) -> None:
+    from harness.settings import default_map
+
+    mapping = default_map(cli, {"tasks_dir": "elsewhere", "run": {"episodes": 3}})
+    assert mapping["run"]["episodes"] == 3
+    assert mapping["run"]["tasks_dir"] == "elsewhere"
+    assert mapping["tasks"]["list"]["tasks_dir"] == "elsewhere"
+
+
+@pytest.mark.docker
+def test_eval_json_records(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text("def sort_ints(xs):\n    return sorted(xs)\n")
+    bad.write_text("def sort_ints(xs):\n    return xs\n")
+    result = invoke("eval", "--task", "sort_ints", str(good), str(bad), "--json",
+                    "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path / "h"))
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [r["file"] for r in records] == [str(good), str(bad)]
+    assert records[0]["status"] == "passed" and records[0]["passed"] == records[0]["total"] == 7
+    assert records[1]["status"] == "failed" and 0 < records[1]["passed"] < 7
+    failed = [t for t in records[1]["tests"] if t["outcome"] == "failed"]
+    assert failed and "assert sort_ints" in failed[0]["message"]
+    table = invoke("eval", "--task", "sort_ints", str(good), "--tasks-dir", str(TASKS_DIR),
+                   "--home", str(tmp_path / "h"))
+    assert "passed" in table.output and "7/7" in table.output
+
+
+@pytest.mark.docker
+def test_tasks_check_reports_each_broken_task(tmp_path: Path) -> None:
+    for name in ("sort_ints", "digit_sum"):
+        shutil.copytree(TASKS_DIR / name, tmp_path / name)
+    failing = tmp_path / "failing"
+    shutil.copytree(TASKS_DIR / "sort_ints", failing)
+    (failing / "solution.py").write_text("def sort_ints(xs):\n    return xs\n")
+    toothless = tmp_path / "toothless"
+    shutil.copytree(TASKS_DIR / "sort_ints", toothless)
+    (toothless / "tests.py").write_text("from solution import sort_ints\n\n\ndef test_runs():\n    sort_ints([1])\n")
+    (tmp_path / "no_tests").mkdir()
+    shutil.copy(TASKS_DIR / "sort_ints" / "task.toml", tmp_path / "no_tests")
+    result = invoke("tasks", "check", "--tasks-dir", str(tmp_path), "--home", str(tmp_path / ".h"), "--json")
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.startswith("{")]
+    verdicts = {r["task"]: r for r in map(json.loads, lines)}
+    assert verdicts["sort_ints"]["ok"] and verdicts["digit_sum"]["ok"]
+    assert "reference solution failed" in verdicts["failing"]["reason"]
+    assert "no teeth" in verdicts["toothless"]["reason"]
+    assert "tests.py: missing" in verdicts["no_tests"]["reason"]
+
+
+@pytest.mark.docker
+def test_sandbox_doctor_all_green() -> None:
+    result = invoke("sandbox", "doctor")
+    assert result.exit_code == 0, result.output
+    assert "no network" in result.output and "memory limit applied" in result.output

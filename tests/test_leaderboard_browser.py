@@ -1,0 +1,194 @@
+"""The built leaderboard in headless chromium: sorting, filters, search, row details, run pages, no errors.
+
+Drives Debian's /usr/bin/chromium through playwright (never `playwright install`).
+The site is served on 127.0.0.1 and also opened from file://; any request that
+leaves the local server fails the test. HARNESS_SCREENSHOTS=1 rewrites the two
+screenshots in leaderboard/screenshots/ used by the README.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_leaderboard import Lab, make_lab
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOTS = ROOT / "leaderboard" / "screenshots"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    return make_lab(tmp_path_factory.getbasetemp() / "leaderboard-lab")
+
+
+@pytest.fixture(scope="module")
+def server(lab: Lab) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(lab.site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page that records console errors, page errors and requests leaving `allowed`."""
+
+    def __init__(self, browser: Any, allowed: str) -> None:  # noqa: ANN401
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: None if r.url.startswith(allowed) or r.url.startswith("data:")
+                     else self.foreign.append(r.url))
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.foreign == [], f"requests outside the site: {self.foreign}"
+        self.context.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:  # noqa: ANN401
+    wrapper = Page(browser, server)
+    yield wrapper.page
+    wrapper.close()
+
+
+def shown_ids(page: Any) -> list[str]:  # noqa: ANN401
+    return page.locator("#board-body tr.run-row").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-run-id'))")
+
+
+def board(lab: Lab) -> list[dict[str, Any]]:
+    return json.loads((lab.site / "leaderboard.json").read_text())["rows"]
+
+
+def test_table_sorts_filters_searches_and_expands(page: Any, server: str, lab: Lab) -> None:  # noqa: ANN401
+    rows = board(lab)
+    page.goto(f"{server}/index.html")
+    assert shown_ids(page) == [r["run_id"] for r in rows]  # ranked
+    assert page.locator("#count").inner_text() == "showing 3 of 3 runs"
+
+    header = page.locator('#board th[data-key="mean_completion_tokens"]')
+    header.click()
+    by_tokens = sorted(rows, key=lambda r: (-r["mean_completion_tokens"], -r["rank"]))
+    assert shown_ids(page) == [r["run_id"] for r in by_tokens]
+    assert header.get_attribute("aria-sort") == "descending"
+    header.click()
+    assert shown_ids(page) == [r["run_id"] for r in reversed(by_tokens)]
+    assert shown_ids(page) != [r["run_id"] for r in by_tokens]
+    page.locator('#board th[data-key="name"]').click()
+    assert shown_ids(page) == [r["run_id"] for r in sorted(rows, key=lambda r: r["name"])]
+
+    page.select_option("#filter-model", "fake-large")
+    assert shown_ids(page) == [lab.runs["large / bare prompt"]]
+    page.select_option("#filter-model", "")
+    page.select_option("#filter-agent", "ucb1")
+    assert shown_ids(page) == [lab.runs["small / ucb1"]]
+    page.select_option("#filter-agent", "")
+    assert len(shown_ids(page)) == 3
+
+    page.fill("#search", "thompson")
+    assert shown_ids(page) == [lab.runs["small / thompson"]]
+    page.fill("#search", "no such run anywhere")
+    assert shown_ids(page) == []
+    assert page.locator("#empty").is_visible()
+    page.fill("#search", "")
+    assert len(shown_ids(page)) == 3
+
+    page.locator('#board th[data-key="rank"]').click()
+    target = rows[0]
+    assert page.locator("tr.detail-row").count() == 0
+    page.locator(f'tr.run-row[data-run-id="{target["run_id"]}"] td.col-model').click()
+    details = page.locator(f"#details-{target['run_id']}")
+    assert details.is_visible()
+    text = details.text_content()
+    for needle in ("git_commit", target["provenance"]["git_commit"], "sandbox_image", "task_hashes",
+                   "sort_ints", "is_palindrome", "best template"):
+        assert needle in text
+    assert page.locator(".expander[aria-expanded='true']").count() == 1
+    if os.environ.get("HARNESS_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "index.png"), full_page=True)
+    page.locator(f'tr.run-row[data-run-id="{target["run_id"]}"] .expander').click()
+    assert page.locator("tr.detail-row").count() == 0
+
+
+def test_index_plots_score_against_tokens(page: Any, server: str, lab: Lab) -> None:  # noqa: ANN401
+    page.goto(f"{server}/index.html")
+    plot = page.locator("svg.score-tokens")
+    assert plot.locator("circle").count() == 3
+    assert plot.bounding_box()["width"] > 300
+    page.locator("svg.score-tokens a.run-point circle").first.click()
+    page.wait_for_url("**/runs/*.html")
+    assert page.locator("figure#learning-curve svg").count() == 1
+
+
+def test_run_page_shows_curve_tables_and_prompt(page: Any, server: str, lab: Lab) -> None:  # noqa: ANN401
+    run_id = lab.runs["small / thompson"]
+    page.goto(f"{server}/runs/{run_id}.html")
+    curve = page.locator("figure#learning-curve svg")
+    assert curve.is_visible()
+    assert curve.locator("circle").count() >= 3
+    assert curve.locator("polyline").count() >= 1
+    assert curve.bounding_box()["height"] > 200
+    assert page.locator("#per-task tbody tr").count() == 2
+    header = page.locator("#per-template th").nth(2)
+    header.click()
+    assert header.get_attribute("aria-sort") == "descending"
+    rewards = page.locator("#per-template tbody tr td:nth-child(3)").all_inner_texts()
+    assert [float(x) for x in rewards] == sorted((float(x) for x in rewards), reverse=True)
+    prompt = page.locator("details.prompt[open]").first
+    assert "sort" in prompt.inner_text() or "palindrome" in prompt.inner_text()
+    assert "git_commit" in page.locator("dl.provenance").inner_text()
+    if os.environ.get("HARNESS_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "run.png"), full_page=True)
+    with page.expect_response("**/raw/**/samples.jsonl") as response:
+        page.locator("a", has_text="samples.jsonl").click()
+    assert response.value.ok
+
+
+def test_site_works_from_file_urls(browser: Any, lab: Lab) -> None:  # noqa: ANN401
+    wrapper = Page(browser, "file://")
+    page = wrapper.page
+    page.goto((lab.site / "index.html").as_uri())
+    assert len(shown_ids(page)) == 3
+    page.locator("#board-body a").first.click()
+    page.wait_for_url("**/runs/*.html")
+    assert page.locator("figure#learning-curve svg circle").count() >= 1
+    wrapper.close()
