@@ -111,17 +111,27 @@ def bench_model(
         first_token_s = server.load_s + ttft
         first_completion_s = time.perf_counter() - t0
 
-        cpu0, start = time.process_time(), time.perf_counter()
-        seq = [_complete(client, model_id, i, max_tokens) for i in range(requests)]
-        seq_wall = time.perf_counter() - start
-
-        start = time.perf_counter()
+        # Interleave the two modes in rounds of `parallel` requests, so load from other
+        # processes on a shared machine hits both alike instead of skewing the ratio.
+        seq: list[Completion] = []
+        conc: list[Completion] = []
+        wall = {"seq": 0.0, "conc": 0.0}
+        cpu0, start0 = time.process_time(), time.perf_counter()
         with ThreadPoolExecutor(max_workers=parallel) as pool:
-            conc = list(
-                pool.map(lambda i: _complete(client, model_id, i, max_tokens), range(requests))
-            )
-        conc_wall = time.perf_counter() - start
-        cpu_share = (time.process_time() - cpu0) / ((seq_wall + conc_wall) * threads)
+            for first in range(0, requests, parallel):
+                batch = range(first, min(first + parallel, requests))
+                modes = ("seq", "conc") if (first // parallel) % 2 == 0 else ("conc", "seq")
+                for mode in modes:
+                    start = time.perf_counter()
+                    if mode == "seq":
+                        seq += [_complete(client, model_id, i, max_tokens) for i in batch]
+                    else:
+                        conc += pool.map(
+                            lambda i: _complete(client, model_id, i, max_tokens), batch
+                        )
+                    wall[mode] += time.perf_counter() - start
+        cpu_share = (time.process_time() - cpu0) / ((time.perf_counter() - start0) * threads)
+        seq_wall, conc_wall = wall["seq"], wall["conc"]
 
     return ModelFigures(
         model_id=model_id,
@@ -141,7 +151,7 @@ def _print(figures: list[ModelFigures], requests: int, parallel: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Embedded models: {requests} requests per phase, {parallel} concurrent")
+    table = Table(title=f"Embedded models: {requests} requests per mode, {parallel} concurrent")
     headers = (
         "model",
         "load s",
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         default=["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"],
         choices=list(MODELS),
     )
-    parser.add_argument("--requests", type=int, default=8, help="requests per phase")
+    parser.add_argument("--requests", type=int, default=8, help="requests per mode")
     parser.add_argument("--max-tokens", type=int, default=200)
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--threads", type=int, default=None, help="default: os.cpu_count()")

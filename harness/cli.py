@@ -507,5 +507,29 @@ def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path, tasks
                  holdout, train_budget)
 
 
+@bench.command("record")
+@click.option("--table", "table_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("bench/tables/responses.jsonl.gz"), show_default=True)
+@click.option("--task", "tasks", multiple=True, help="Task (repeatable; default: a mid-band dozen).")
+@click.option("--preset", default="content", show_default=True, help="Templates to record.")
+@click.option("--samples", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Samples per task x template cell.")
+@click.option("--temperature", type=click.FloatRange(0, 2), default=0.8, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(16, 32768), default=512, show_default=True)
+@endpoint_options
+@tasks_dir_option
+@home_option
+@sandbox_options
+def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str, samples: int,
+                     temperature: float, max_tokens: int, model: str | None, base_url: str | None,
+                     api_key: str | None, parallel: int, tasks_dir: Path, home: Path,
+                     workers: int) -> None:
+    """Generate and grade every task x template x sample once, into a response table (resumable)."""
+    from harness.record import record_cli
+
+    record_cli(table_path, tasks, preset, samples, temperature, max_tokens, model, base_url,
+               api_key, parallel, tasks_dir, home, workers)
+
+
 if __name__ == "__main__":
     main()

@@ -241,6 +241,24 @@ def _method_owner(tree: ast.Module | None, entry_point: str) -> str:
     return ""
 
 
+def _returns_value(tree: ast.Module | None, entry_point: str) -> bool:
+    """True when some definition named `entry_point` returns or yields a value."""
+    if tree is None:
+        return False
+    return any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and node.name == entry_point
+        and (
+            isinstance(node, ast.ClassDef)
+            or any(
+                isinstance(n, ast.Return | ast.Yield | ast.YieldFrom) and n.value is not None
+                for n in ast.walk(node)
+            )
+        )
+        for node in ast.walk(tree)
+    )
+
+
 def _mentions_def(block: _Block, entry_point: str) -> bool:
     return (
         re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(entry_point)}\b", block.text, re.M)
@@ -258,8 +276,10 @@ def _choose(blocks: list[_Block], entry_point: str) -> tuple[_Block, str]:
     ]
     for test, why in ranked:
         hits = [b for b in blocks if test(b)]
-        if hits:
-            return hits[-1], f"{why} {entry_point}"
+        # A later "definition" that only demonstrates usage has no return value: skip it.
+        returning = [b for b in hits if _returns_value(b.tree, entry_point)]
+        if returning or hits:
+            return (returning or hits)[-1], f"{why} {entry_point}"
     with_defs = [b for b in blocks if b.tree is not None and _defines_anything(b.tree)]
     if with_defs:
         return max(with_defs, key=lambda b: len(b.text)), f"no block defines {entry_point}"
@@ -276,17 +296,65 @@ def _truncated_prefix(block: _Block, entry_point: str) -> _Block:
     lines = block.text.split("\n")
     for end in range(len(lines) - 1, 0, -1):
         if lines[end][:1] not in ("", " ", "\t"):
-            tree = _parse("\n".join(lines[:end]))
+            kept = lines[:end]
+            while kept and (not kept[-1].strip() or kept[-1].startswith("#")):
+                kept.pop()  # e.g. the "# Example usage:" that introduced the cut-off demo
+            text = "\n".join(kept)
+            tree = _parse(text)
             if tree is not None and _defines(tree, entry_point):
-                return _Block(block.index, "\n".join(lines[:end]).rstrip(), block.tag, False, tree)
+                return _Block(block.index, text, block.tag, False, tree)
     return block
 
 
 # -- merging helpers from other blocks ---------------------------------------------
 
 
-def _used_names(tree: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+def _global_reads(node: ast.AST) -> set[str]:
+    """Names `node` reads from module scope: parameters and locals of functions,
+    lambdas and comprehensions are not (a parameter `coins` must not pull in a demo
+    `coins = [1, 2, 5]` from another block)."""
+    reads: set[str] = set()
+
+    def stores(nodes: list[ast.AST]) -> set[str]:
+        found = set()
+        for sub in nodes:
+            for n in ast.walk(sub):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store | ast.Del):
+                    found.add(n.id)
+                elif isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    found.add(n.name)
+                elif isinstance(n, ast.alias):
+                    found.add((n.asname or n.name).split(".")[0])
+        return found
+
+    def visit(n: ast.AST, scope: frozenset[str]) -> None:
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            a = n.args
+            outer = [*a.defaults, *(d for d in a.kw_defaults if d is not None)]
+            outer += getattr(n, "decorator_list", [])
+            if not isinstance(n, ast.Lambda):
+                outer += [
+                    x.annotation for x in (*a.posonlyargs, *a.args, *a.kwonlyargs) if x.annotation
+                ]
+                outer += [n.returns] if n.returns else []
+            for sub in outer:
+                visit(sub, scope)
+            params = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+            params |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+            body: list[ast.AST] = list(n.body) if isinstance(n.body, list) else [n.body]
+            inner = scope | params | stores(body)
+            for sub in body:
+                visit(sub, inner)
+            return
+        if isinstance(n, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            scope = scope | stores([g.target for g in n.generators])
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in scope:
+            reads.add(n.id)
+        for child in ast.iter_child_nodes(n):
+            visit(child, scope)
+
+    visit(node, frozenset())
+    return reads
 
 
 def _is_constant_assign(node: ast.stmt, callables: set[str]) -> bool:
@@ -320,7 +388,7 @@ def _merge_helpers(chosen: _Block, others: list[_Block]) -> tuple[str, list[str]
             if (keep or _is_constant_assign(node, callables)) and name not in available:
                 available[name] = (block, node)
     needed: list[tuple[_Block, ast.stmt]] = []
-    wanted = _used_names(chosen.tree) - defined
+    wanted = _global_reads(chosen.tree) - defined
     seen: set[str] = set()
     while wanted:
         name = wanted.pop()
@@ -330,7 +398,7 @@ def _merge_helpers(chosen: _Block, others: list[_Block]) -> tuple[str, list[str]
         block, node = available[name]
         if all(node is not n for _, n in needed):
             needed.append((block, node))
-            wanted |= _used_names(node) - defined - seen
+            wanted |= _global_reads(node) - defined - seen
     if not needed:
         return chosen.text, []
     needed.sort(
@@ -423,30 +491,60 @@ def _demo_reason(node: ast.stmt, demo_targets: set[str], callables: set[str]) ->
     return ""
 
 
+def _demo_statements(tree: ast.Module, entry_point: str) -> dict[int, str]:
+    """Top-level demo statements: index in tree.body -> why.
+
+    After the direct rules, data assignments used only by demo code (`n = 15` before
+    `print(fizzbuzz(n))`) go too; data the kept code reads stays.
+    """
+    callables = _callable_names(tree) | {entry_point}
+    owner = _method_owner(tree, entry_point)  # `sol = Solution()` is demo code too
+    demo_targets = {entry_point, owner} - {""}
+    demo = {
+        i: why
+        for i, node in enumerate(tree.body)
+        if (why := _demo_reason(node, demo_targets, callables))
+    }
+    used_by_demo = set().union(*(_global_reads(tree.body[i]) for i in demo))
+    changed = bool(demo)
+    while changed:
+        changed = False
+        kept = [n for i, n in enumerate(tree.body) if i not in demo]
+        used_by_kept = set().union(*(_global_reads(n) for n in kept))
+        for i, node in enumerate(tree.body):
+            names = set(_bound_names(node))
+            if (
+                i not in demo
+                and isinstance(node, ast.Assign | ast.AnnAssign)
+                and names
+                and names <= used_by_demo
+                and not names & used_by_kept
+            ):
+                demo[i] = "demo data"
+                used_by_demo |= _global_reads(node)
+                changed = True
+    return demo
+
+
 def strip_demo_code(code: str, entry_point: str) -> tuple[str, list[str]]:
     """Remove top-level demo statements, keeping the text (comments, layout) of the rest."""
     tree = _parse(code)
     if tree is None:
         return code, []
-    callables = _callable_names(tree) | {entry_point}
-    owner = _method_owner(tree, entry_point)  # `sol = Solution()` is demo code too
-    demo_targets = {entry_point, owner} - {""}
+    demo = _demo_statements(tree, entry_point)
+    reasons = [demo[i] for i in sorted(demo)]
     lines = code.split("\n")
     drop: set[int] = set()
     keep: set[int] = set()
-    reasons: list[str] = []
-    for node in tree.body:
+    for i, node in enumerate(tree.body):
         start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-        end = node.end_lineno or node.lineno
-        span = set(range(start - 1, end))
-        why = _demo_reason(node, demo_targets, callables)
-        if why:
+        span = set(range(start - 1, node.end_lineno or node.lineno))
+        if i in demo:
             drop |= span
-            reasons.append(why)
         else:
             keep |= span
     if drop & keep:  # statements sharing a line (`x = f(1); print(x)`): rebuild from the AST
-        tree.body = [n for n in tree.body if not _demo_reason(n, demo_targets, callables)]
+        tree.body = [n for i, n in enumerate(tree.body) if i not in demo]
         return ast.unparse(tree), reasons
     for index in sorted(drop):  # comments such as "# Example usage" right above dropped code
         j = index - 1

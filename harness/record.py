@@ -93,3 +93,56 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm:
                 write_table(rows, out, meta)
     write_table(rows, out, meta)
     return rows
+
+
+def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str, samples: int,
+               temperature: float, max_tokens: int, model: str | None, base_url: str | None,
+               api_key: str | None, parallel: int, tasks_dir: Path, home: Path, workers: int) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from harness.console import console
+    from harness.grading import open_sandbox
+    from harness.llm.endpoints import EndpointRequest, open_endpoint
+    from harness.prompts import default_space
+    from harness.provenance import base_provenance
+    from harness.sandbox.pool import SandboxConfig
+    from harness.store import Store
+    from harness.tasks import find_task
+
+    tasks = [find_task(tasks_dir, name) for name in (task_names or DEFAULT_TASKS)]
+    space = default_space(preset)
+    plan = RecordPlan(tuple(t.name for t in tasks), space.ids, samples,
+                      GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=0))
+    err = console(stderr=True)
+    store = Store(home)
+    request = EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel)
+    with open_endpoint(request, home, log=err.print) as endpoint:
+        sandbox = open_sandbox(SandboxConfig(workers=workers), log=err.print)
+        grader = Grader(sandbox, store)
+        llm = LLM(endpoint, store, plan.params, concurrency=parallel)
+        meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
+                "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
+                "tasks": {t.name: t.hash for t in tasks}}
+        total = len(tasks) * len(space.ids) * samples
+        columns = (TextColumn("recording"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                   TimeRemainingColumn())
+        try:
+            with Progress(*columns, console=err) as progress:
+                bar = progress.add_task("record", total=total, rate="")
+                passed = [0]
+
+                def on_row(row: dict[str, Any]) -> None:
+                    passed[0] += row["status"] == "passed"
+                    done = progress.tasks[bar].completed + 1
+                    progress.update(bar, advance=1, rate=f"pass {passed[0] / done:.2f}")
+
+                rows = record_table(plan, tasks, space, llm, grader, table_path, meta, on_row, parallel)
+        finally:
+            grader.close()
+    err.print(f"wrote {len(rows)} rows to {table_path} ({llm.calls} model calls, {llm.cache_hits} cached)")

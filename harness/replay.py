@@ -28,6 +28,7 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -1060,7 +1061,9 @@ def run_benchmark(
                 if on_progress:
                     on_progress(i + 1, len(jobs))
     else:
-        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+        # Fork is fast and needs no `if __name__ == "__main__"` guard; but a process that
+        # already runs torch must not be forked (its thread pools do not survive it).
+        context = multiprocessing.get_context("spawn" if "torch" in sys.modules else "fork")
         with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker,
                                  initargs=(shared,)) as pool:
             futures = [pool.submit(_run_job, name, chunk) for name, chunk in jobs]

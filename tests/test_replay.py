@@ -1,0 +1,230 @@
+"""The replay environment and the agent benchmark, on synthetic tables with known arms."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from harness.agents import make_agent
+from harness.cli import cli
+from harness.context import FEATURE_DIM, TaskHistory, make_context
+from harness.errors import HarnessError
+from harness.prompts import default_space
+from harness.replay import (
+    Decks,
+    ReplayEnv,
+    ResponseTable,
+    TaskContexts,
+    arm_space_for,
+    load_table,
+    meta_path,
+    play,
+    run_benchmark,
+    save_table,
+    sensitivity,
+    synthetic_table,
+    synthetic_tasks,
+)
+from harness.rewards import REWARDS, compute_reward
+
+TEMPLATES = default_space("content").ids
+TASKS = synthetic_tasks(4)
+LEARNERS = ("epsilon_greedy", "ucb1", "thompson", "successive_halving", "linucb")
+
+
+def clear_probabilities() -> np.ndarray:
+    """One clearly best template per task (pass probability 0.9), the rest 0.1-0.3."""
+    rng = np.random.default_rng(5)
+    probs = rng.uniform(0.1, 0.3, size=(len(TASKS), len(TEMPLATES)))
+    for i in range(len(TASKS)):
+        probs[i, (5 * i + 3) % len(TEMPLATES)] = 0.9
+    return probs
+
+
+@pytest.fixture(scope="module")
+def table() -> ResponseTable:
+    return synthetic_table(TASKS, TEMPLATES, samples=10, seed=1, pass_prob=clear_probabilities())
+
+
+@pytest.fixture(scope="module")
+def gaps(table: ResponseTable) -> np.ndarray:
+    means = table.means("partial")
+    return means.max(axis=1, keepdims=True) - means
+
+
+def test_save_and_load_round_trip(tmp_path: Path, table: ResponseTable) -> None:
+    for name in ("responses.jsonl.gz", "plain.jsonl"):
+        path = save_table(table.rows(), tmp_path / name, {"model": "synthetic-test"})
+        loaded = load_table(path)
+        assert loaded.tasks == table.tasks and loaded.templates == table.templates
+        assert loaded.cells == table.cells
+        assert loaded.meta["model"] == "synthetic-test" and loaded.meta["rows"] == len(table.rows())
+    assert meta_path(tmp_path / "responses.jsonl.gz") == tmp_path / "responses.meta.json"
+    with gzip.open(tmp_path / "responses.jsonl.gz", "rt") as fh:
+        assert set(json.loads(fh.readline())) == {
+            "task", "task_hash", "template", "sample", "syntax_ok", "status", "finish_reason",
+            "passed", "total", "completion_tokens",
+        }
+
+
+def test_load_errors_say_what_to_do(tmp_path: Path, table: ResponseTable) -> None:
+    with pytest.raises(HarnessError, match="harness bench record"):
+        load_table(tmp_path / "missing.jsonl.gz")
+    rows = [r.to_dict() for r in table.rows()]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(json.dumps(r) for r in rows[:3]) + '\n{"task": "x"}\n')
+    with pytest.raises(HarnessError, match=r"bad.jsonl:4: missing field 'task_hash'"):
+        load_table(bad)
+    holes = tmp_path / "holes.jsonl"
+    holes.write_text("\n".join(json.dumps(r) for r in rows if r["template"] != TEMPLATES[3]))
+    holes.write_text(holes.read_text() + "\n" + json.dumps(rows[0] | {"template": TEMPLATES[3]}))
+    with pytest.raises(HarnessError, match="cells have no answers"):
+        load_table(holes)
+
+
+def test_pulls_draw_without_replacement_then_count_reuse(table: ResponseTable) -> None:
+    env = ReplayEnv(table, "partial", seed=3)
+    cell = table.cell(TASKS[0].name, TEMPLATES[2])
+    drawn = [env.pull(TASKS[0].name, TEMPLATES[2]) for _ in cell]
+    assert sorted(p.sample for p in drawn) == list(range(len(cell)))
+    assert not any(p.reused for p in drawn) and env.reused == 0
+    extra = env.pull(0, 2)
+    assert extra.reused and env.reused == 1 and env.pulls == len(cell) + 1
+    # The dealing order depends on the seed only: every agent meets the same answers.
+    again = ReplayEnv(table, "partial", seed=3)
+    assert [again.pull(0, 2).sample for _ in cell] == [p.sample for p in drawn]
+    other = ReplayEnv(table, "partial", seed=4)
+    assert [other.pull(0, 2).sample for _ in cell] != [p.sample for p in drawn]
+
+
+@pytest.mark.parametrize("scheme", sorted(REWARDS))
+def test_rewards_match_compute_reward(table: ResponseTable, scheme: str) -> None:
+    env = ReplayEnv(table, scheme, seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        t, a = int(rng.integers(len(TASKS))), int(rng.integers(len(TEMPLATES)))
+        pull = env.pull(t, a)
+        row = table.cell(TASKS[t].name, TEMPLATES[a])[pull.sample]
+        assert pull.result == row.result()
+        assert pull.reward == compute_reward(scheme, row.result())
+
+
+def test_fast_contexts_equal_make_context() -> None:
+    contexts = TaskContexts(TASKS)
+    assert contexts.fast
+    for history in (TaskHistory(), TaskHistory(1, 0.0), TaskHistory(40, 0.61), TaskHistory(500, 2.0)):
+        for i, task in enumerate(TASKS):
+            assert np.array_equal(contexts(i, history).features, make_context(task, history).features)
+
+
+def test_the_oracle_has_zero_regret(table: ResponseTable, gaps: np.ndarray) -> None:
+    contexts, space = TaskContexts(TASKS), arm_space_for(TEMPLATES)
+    for t in range(len(TASKS)):
+        oracle = int(np.argmax(table.means("partial")[t]))
+        agent = make_agent("fixed", space, FEATURE_DIM, 0, arm=oracle)
+        trace = play(agent, ReplayEnv(table), contexts, [t], 40, gaps, checkpoints=[16, 40])
+        assert not trace.regret.any() and (trace.best == oracle).all()
+        assert trace.reused == 40 - 10  # one cell of 10 answers, pulled 40 times
+
+
+def test_uniform_regret_grows_linearly(table: ResponseTable, gaps: np.ndarray) -> None:
+    contexts, space = TaskContexts(TASKS), arm_space_for(TEMPLATES)
+    tasks = range(len(TASKS))
+    curves = [
+        play(make_agent("uniform", space, FEATURE_DIM, seed), ReplayEnv(table, seed=seed),
+             contexts, tasks, 80, gaps).regret.mean(axis=0)
+        for seed in range(40)
+    ]
+    mean = np.mean(curves, axis=0)
+    pulls = np.arange(1, 81)
+    slope = gaps.mean()  # expected regret per uniform pull
+    assert np.allclose(mean, slope * pulls, rtol=0.1)
+    fit = np.polyfit(pulls, mean, 1)
+    residual = mean - np.polyval(fit, pulls)
+    assert 1 - residual.var() / mean.var() > 0.999
+
+
+def test_learning_agents_beat_uniform(table: ResponseTable) -> None:
+    result = run_benchmark(table, LEARNERS, seeds=8, budgets=(1, 2, 5), workers=1,
+                           tasks={t.name: t for t in TASKS}, transfer_split=(TASKS[0].name,),
+                           permutations=200)
+    uniform = result.agent("uniform")
+    assert result.agent("oracle").cum_regret.mean == 0.0
+    assert result.agent("best_single").cum_regret.mean > 0.0  # arms differ per task
+    for name in LEARNERS:
+        agent = result.agent(name)
+        assert agent.cum_regret.hi < uniform.cum_regret.lo, name
+        assert agent.simple_regret[5].mean <= uniform.simple_regret[5].mean + 0.02, name
+        assert agent.steps_per_s > 0
+    assert result.agent("thompson").pulls_to_settle.mean < uniform.pulls_to_settle.mean
+    (transfer,) = result.transfer
+    assert transfer.agent == "linucb" and transfer.baseline in LEARNERS + ("uniform",)
+    assert all(np.isfinite(r.mean) for r in transfer.ratio.values())
+    assert all(s.p_value < 0.01 for s in result.sensitivity)
+    assert result.oracle[TASKS[1].name] == TEMPLATES[8]
+    json.dumps(result.to_dict())
+
+
+def test_results_do_not_depend_on_processes_or_checkpoints(table: ResponseTable, gaps: np.ndarray) -> None:
+    kwargs = dict(seeds=3, budgets=(1, 2), permutations=50, tasks={t.name: t for t in TASKS})
+    one = run_benchmark(table, ("thompson", "linucb"), workers=1, **kwargs)
+    two = run_benchmark(table, ("thompson", "linucb"), workers=2, **kwargs)
+    for a, b in zip(one.agents, two.agents, strict=True):
+        assert a.name == b.name and a.cum_regret == b.cum_regret and a.found == b.found
+        assert np.array_equal(a.curve[0], b.curve[0])
+    contexts, space = TaskContexts(TASKS), arm_space_for(TEMPLATES)
+    for name in ("ucb1", "linucb"):
+        plain, marked = (
+            play(make_agent(name, space, FEATURE_DIM, 7), ReplayEnv(table, seed=7), contexts,
+                 range(len(TASKS)), 32, gaps, checkpoints=marks)
+            for marks in ((), (8, 16, 24, 32))
+        )
+        assert np.array_equal(plain.regret, marked.regret), name  # best() must not perturb
+
+
+def test_sensitivity_finds_no_effect_when_templates_are_identical(table: ResponseTable) -> None:
+    same = [
+        r.__class__(**(r.to_dict() | {"template": template}))
+        for template in TEMPLATES
+        for r in table.cell(TASKS[0].name, TEMPLATES[0])
+    ]
+    (result,) = sensitivity(ResponseTable.from_rows(same), permutations=500)
+    assert result.p_value == 1.0 and result.f_stat == 0.0 and result.headroom == 0.0
+
+
+def test_decks_score_each_answer_once(table: ResponseTable) -> None:
+    decks = Decks.build(table, "binary")
+    assert decks.sizes.shape == (len(TASKS), len(TEMPLATES)) and (decks.sizes == 10).all()
+    assert np.allclose(decks.means(), table.means("binary"))
+
+
+def test_cli_bench_agents_end_to_end(tmp_path: Path, table: ResponseTable) -> None:
+    path = save_table(table.rows(), tmp_path / "tables" / "responses.jsonl.gz", {"model": "test"})
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, [
+        "bench", "agents", "--table", str(path), "--seeds", "3", "--budget", "2",
+        "--out", str(out), "--tasks-dir", str(tmp_path), "--agent", "thompson",
+        "--agent", "linucb", "--workers", "1",
+    ])
+    assert result.exit_code == 0, result.output
+    for text in ("Agents on 4 tasks x 16 templates, 3 seeds", "thompson", "Transfer",
+                 "Does the template matter?", "placeholder features"):
+        assert text in result.output
+    figures = json.loads((out / "agents.json").read_text())
+    assert [a["name"] for a in figures["agents"]] == [
+        "oracle", "best_single", "uniform", "thompson", "linucb"
+    ]
+    assert set(figures["agents"][3]["simple_regret"]) == {"1", "2"}
+    for png in ("regret_curves.png", "simple_regret.png", "transfer.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_bench_agents_without_a_table_says_how_to_record(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["bench", "agents", "--table", str(tmp_path / "none.jsonl.gz")])
+    assert result.exit_code != 0
+    assert "harness bench record" in result.output
