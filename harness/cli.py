@@ -494,7 +494,7 @@ def bench() -> None:
 @click.option("--holdout", type=click.FloatRange(0.05, 0.95), default=1 / 3, show_default="1/3",
               help="Share of tasks held out per seed for the transfer test.")
 @click.option("--train-budget", type=click.IntRange(1, 1000), default=None,
-              help="Pulls per template per training task before transfer (default: see docs).")
+              help="Pulls per template per training task before transfer.  [default: 2]")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Processes across seeds.")
 def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path, tasks_dir: Path,

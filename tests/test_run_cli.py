@@ -99,3 +99,33 @@ def test_killed_run_resumes_without_loss_or_double_counting(tmp_path: Path) -> N
             status = conn.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0]
         assert status == "finished"
         assert sorted(keys) == [(e, "sort_ints", s) for e in range(10) for s in range(2)]
+
+
+@pytest.mark.docker
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
+    def slow(body: dict, index: int) -> tuple[int, dict]:
+        time.sleep(0.25)
+        return 200, completion(GOOD)
+
+    with FakeOpenAI(slow) as fake:
+        args = ["run", "--task", "sort_ints", "--base-url", fake.base_url, "--model", "fake",
+                "--episodes", "8", "--samples", "2", "--parallel", "2", "--home", str(tmp_path),
+                "--tasks-dir", str(TASKS_DIR)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen([sys.executable, "-m", "harness.cli", *args], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        db = tmp_path / "harness.sqlite"
+        deadline = time.time() + 120
+        while count_samples(db) < 4 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+        assert "resume with: harness run --resume" in output
+        assert "Traceback" not in output
+        with sqlite3.connect(db) as conn:
+            run_id, status = conn.execute("SELECT id, status FROM runs").fetchone()
+        assert status == "stopped"
+        resumed = invoke("run", "--resume", run_id, "--base-url", fake.base_url, "--model", "fake",
+                         "--home", str(tmp_path), "--tasks-dir", str(TASKS_DIR))
+        assert resumed.exit_code == 0, resumed.output
+        assert count_samples(db) == 16

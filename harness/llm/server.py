@@ -33,7 +33,7 @@ class ServerConfig:
 
     n_parallel: int = 4  # concurrent requests; 4 gives ~1.2-1.4x the tokens/s of 1 on 2 cores
     ctx_per_request: int = 2048  # prompt + answer tokens per slot (~1.5k needed, with margin)
-    threads: int | None = None  # None: os.cpu_count()
+    threads: int | None = None  # None: every core this process may use
     ready_timeout_s: float = 60.0
     verbose: bool = False  # True: llama.cpp's full log on stderr (load details, timings)
 
@@ -44,7 +44,13 @@ class ServerConfig:
 
     @property
     def n_threads(self) -> int:
-        return self.threads or os.cpu_count() or 1
+        """Explicit threads, else the cores this process may run on (affinity-aware)."""
+        if self.threads:
+            return self.threads
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
 
     def validate(self) -> None:
         if self.n_parallel < 1:
