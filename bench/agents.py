@@ -17,9 +17,11 @@ import os
 import sys
 from pathlib import Path
 
-from harness.cli import cli
-from harness.replay import save_table, synthetic_table, synthetic_tasks
-from harness.tasks import Task, load_tasks
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's harness, not another install
+
+from harness.cli import cli  # noqa: E402
+from harness.replay import save_table, synthetic_table, synthetic_tasks  # noqa: E402
+from harness.tasks import Task, load_tasks  # noqa: E402
 
 SYNTHETIC_TABLE = Path(".harness/bench/synthetic.jsonl.gz")
 SYNTHETIC_OUT = Path(".harness/bench/agents-synthetic")

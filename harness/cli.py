@@ -495,16 +495,18 @@ def bench() -> None:
               help="Share of tasks held out per seed for the transfer test.")
 @click.option("--train-budget", type=click.IntRange(1, 1000), default=None,
               help="Pulls per template per training task before transfer.  [default: 2]")
+@click.option("--transfer-budget", type=click.IntRange(1, 1000), default=None,
+              help="Pulls per template per held-out task in the transfer test.  [default: 5]")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Processes across seeds.")
 def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path, tasks_dir: Path,
                      agents: tuple[str, ...], samples: int, reward: str, holdout: float,
-                     train_budget: int | None, workers: int) -> None:
+                     train_budget: int | None, transfer_budget: int | None, workers: int) -> None:
     """Replay a recorded response table to compare agents: regret, calls vs uniform, transfer."""
     from harness.replay import bench_agents
 
     bench_agents(table_path, seeds, budget, out, tasks_dir, agents, samples, reward, workers,
-                 holdout, train_budget)
+                 holdout, train_budget, transfer_budget)
 
 
 @bench.command("record")

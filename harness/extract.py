@@ -6,6 +6,10 @@ crashes or hangs on import. The grader imports the code as `solution.py`, so we
 keep what a module needs (imports, defs, classes, constants) and drop top-level
 demo statements. Everything is decided with `ast`; code that does not parse is
 returned as it is, so the grader reports the syntax error the model made.
+
+One rescue goes beyond deleting: when the entry point is only a method of an
+argument-free class (LeetCode's `class Solution`), a module-level function calling
+it is appended, because the task's tests import a function.
 """
 
 from __future__ import annotations
@@ -385,8 +389,8 @@ def _merge_helpers(chosen: _Block, others: list[_Block]) -> tuple[str, list[str]
                 node,
                 ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
             )
-            if (keep or _is_constant_assign(node, callables)) and name not in available:
-                available[name] = (block, node)
+            if keep or _is_constant_assign(node, callables):
+                available[name] = (block, node)  # a later block's version wins
     needed: list[tuple[_Block, ast.stmt]] = []
     wanted = _global_reads(chosen.tree) - defined
     seen: set[str] = set()
@@ -589,7 +593,7 @@ def extract_code(response: str, entry_point: str) -> Extraction:
     chosen, why = _choose(blocks, entry_point)
     notes = [where.format(chosen.index + 1) if "{}" in where else where, why]
     if not chosen.closed:
-        notes.append("unterminated fence")
+        notes.append("unterminated fence (answer may be cut off)")
 
     if chosen.tree is None:
         code = _strip_trailing_prose(chosen.text)

@@ -14,6 +14,24 @@ means over the full table, so the noise of which answer was dealt does not enter
 When an agent pulls a cell more often than it has answers, the deck is reshuffled
 (draws with replacement) and counted, because such pulls see no new information.
 
+What `run_benchmark` measures, per agent over independent seeds (95% intervals):
+
+- cumulative regret against the per-task oracle, as curves over pulls per task;
+- simple regret of `agent.best(context)` and the share of tasks whose recommendation is
+  within 0.05 reward of the oracle, after B pulls per template (B x templates per task);
+  agents that plan from the run length (successive halving) get a run per budget;
+- calls versus uniform: pulls per task until 90% of (task, seed) pairs are within 0.05
+  ("to 90%", may never happen within the budget), and the mean pulls per task from which
+  a task's recommendation stays within ("settle"), each as a ratio to uniform's;
+- transfer: contextual agents train on the other tasks, then play held-out tasks from
+  their first pull, against the best context-free agent on the same tasks from scratch;
+- a permutation test per task of whether the template matters at all;
+- agent steps/s (time inside choose/update/best) and CPU seconds.
+
+Baselines: the oracle (regret 0 by definition) and the best single template overall,
+computed from the table; uniform is an agent like the others. Seeds run in worker
+processes (one torch thread each); every (agent, seed) result depends on nothing else.
+
 Sections: the table, synthetic tables, the environment, the episode loop, the
 benchmark, the sensitivity test, and output (rich tables, PNG plots, JSON).
 """
@@ -55,9 +73,14 @@ DEFAULT_BUDGETS = (1, 2, 5, 10)
 DEFAULT_TRAIN_BUDGET = 2
 """Pulls per template per training task before transfer: 32 pulls per task over 16
 templates, what one `harness run` with its defaults (8 episodes x 4 samples) gives a
-warm-started policy. More training helps transfer (synthetic table, LinUCB, held-out
-regret ratio at budget 1: 0.73 after 2, 0.53 after 10) but PPO's training steps are the
-benchmark's largest cost."""
+warm-started policy. More training helps transfer (synthetic table over placeholder
+tasks, LinUCB, held-out regret ratio at budget 1: 0.73 after 2, 0.53 after 10) but PPO's
+training steps are the benchmark's largest cost (about 0.8 ms each)."""
+DEFAULT_TRANSFER_BUDGET = 5
+"""Pulls per template per held-out task in the transfer test (capped at the largest
+budget). Transfer is about the first pulls on a new task: on the synthetic table the
+per-task learners overtake the trained contextual agents after about 2 pulls per
+template, and every held-out PPO step costs about 0.8 ms."""
 
 # ----------------------------------------------------------------------------- the table
 
@@ -187,8 +210,9 @@ class ResponseTable:
             cells.setdefault((row.task, row.template), []).append(row)
         if not cells:
             raise HarnessError(f"{where}: the table has no rows")
-        task_order = _ordered(tasks, meta.get("tasks"))
-        template_order = _ordered(templates, meta.get("templates"))
+        plan = meta.get("plan") if isinstance(meta.get("plan"), dict) else {}
+        task_order = _ordered(tasks, meta.get("tasks") or plan.get("tasks"))
+        template_order = _ordered(templates, meta.get("templates") or plan.get("templates"))
         missing = [(t, a) for t in task_order for a in template_order if (t, a) not in cells]
         if missing:
             shown = ", ".join(f"{t}/{a}" for t, a in missing[:5])
@@ -594,12 +618,14 @@ def play(
     clock = time.perf_counter
     for episode in range(math.ceil(pulls / k)):
         for j, t in enumerate(tasks):
+            ctx = contexts(t, histories[j])
             t0 = clock()
-            arm = agent.choose(contexts(t, histories[j])) if done[j] < pulls else -1
+            arm = agent.choose(ctx)
             agent_s += clock() - t0
-            for _ in range(min(k, pulls - done[j])):
+            for sample in range(min(k, pulls - done[j])):
                 reward = env.reward(t, arm)
-                ctx = contexts(t, histories[j])
+                if sample:  # the history moved since the choice
+                    ctx = contexts(t, histories[j])
                 t0 = clock()
                 agent.update(ctx, arm, reward)
                 agent_s += clock() - t0
@@ -640,6 +666,8 @@ class BenchmarkConfig:
     """Held-out tasks for transfer: a fraction drawn per seed, or fixed task names."""
     transfer_train_budget: int = DEFAULT_TRAIN_BUDGET
     """Pulls per template per training task before the held-out tasks are played."""
+    transfer_budget: int = DEFAULT_TRANSFER_BUDGET
+    """Pulls per template per held-out task (the transfer table's largest budget)."""
     threshold: float = 0.05
     """A recommendation within this much reward of the oracle counts as found."""
     target_rate: float = 0.9
@@ -654,11 +682,14 @@ class BenchmarkConfig:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A mean over seeds with a 95% interval."""
+    """A figure over seeds with its 95% interval."""
 
     mean: float
+    """The point estimate (a mean over seeds, or a ratio of means)."""
     lo: float
+    """Lower end of the 95% interval; inf when the figure was never reached."""
     hi: float
+    """Upper end of the 95% interval."""
 
     @classmethod
     def of(cls, values: np.ndarray | Sequence[float]) -> Estimate:
@@ -670,16 +701,6 @@ class Estimate:
     @classmethod
     def exact(cls, value: float) -> Estimate:
         return cls(float(value), float(value), float(value))
-
-    def fmt(self, digits: int = 3, percent: bool = False) -> str:
-        if not math.isfinite(self.mean):
-            return "-"
-        scale, unit = (100.0, "%") if percent else (1.0, "")
-        d = 0 if percent else digits
-        half = (self.hi - self.lo) / 2 * scale
-        if half == 0:
-            return f"{self.mean * scale:.{d}f}{unit}"
-        return f"{self.mean * scale:.{d}f}{unit} ±{half:.{d}f}"
 
     def to_dict(self) -> dict[str, float | None]:
         return {k: (v if math.isfinite(v) else None) for k, v in dataclasses.asdict(self).items()}
@@ -718,6 +739,8 @@ class AgentResult:
     """Rewards per second of time spent inside the agent (choose, update, best)."""
     reused: float
     """Share of pulls that hit an exhausted cell (drawn with replacement)."""
+    cpu_s: float = 0.0
+    """CPU seconds of all this agent's runs (main, fixed-budget and transfer runs)."""
 
 
 @dataclass(frozen=True)
@@ -775,6 +798,8 @@ class BenchmarkResult:
     sensitivity: tuple[TaskSensitivity, ...]
     wall_s: float
     """Seconds for the whole benchmark."""
+    cpu_s: float = 0.0
+    """CPU seconds the agent runs took, summed over worker processes."""
     notes: tuple[str, ...] = ()
     """Caveats found while running (missing task folders, changed tasks, ...)."""
 
@@ -803,7 +828,7 @@ class BenchmarkResult:
                     "pulls_to_find": est(a.pulls_to_find), "vs_uniform": est(a.vs_uniform),
                     "pulls_to_settle": est(a.pulls_to_settle),
                     "settle_vs_uniform": est(a.settle_vs_uniform), "unsettled": a.unsettled,
-                    "steps_per_s": a.steps_per_s, "reused": a.reused,
+                    "steps_per_s": a.steps_per_s, "reused": a.reused, "cpu_s": a.cpu_s,
                     "curve_mean_lo_hi": curve(a.curve),
                 }
                 for a in self.agents
@@ -820,6 +845,7 @@ class BenchmarkResult:
             ],
             "sensitivity": [dataclasses.asdict(s) for s in self.sensitivity],
             "wall_s": self.wall_s,
+            "cpu_s": self.cpu_s,
             "notes": list(self.notes),
         }
 
@@ -887,17 +913,20 @@ class _SeedRun:
     steps: int
     agent_s: float
     reused: int
+    cpu_s: float
+    """CPU seconds of the whole (agent, seed) job in its process."""
 
 
 _WORKER: dict[str, Any] = {}
 
 
 def _run_seed(shared: _Shared, name: str, seed: int) -> _SeedRun:
+    cpu0 = time.process_time()
     cfg = shared.config
     n_arms = len(shared.table.templates)
     all_tasks = tuple(range(len(shared.tasks)))
     max_pulls = max(cfg.budgets) * n_arms
-    contexts = _WORKER.get("contexts") or TaskContexts(shared.tasks)
+    contexts = _WORKER["contexts"]
     aware = _budget_aware(name)
 
     def fresh(pulls: int) -> Agent:
@@ -931,7 +960,7 @@ def _run_seed(shared: _Shared, name: str, seed: int) -> _SeedRun:
         train = tuple(t for t in all_tasks if t not in heldout)
         warm = play(agent, replay, contexts, train, cfg.transfer_train_budget * n_arms,
                     shared.gaps, cfg.samples_per_decision)
-        test = play(agent, replay, contexts, heldout, max_pulls, shared.gaps,
+        test = play(agent, replay, contexts, heldout, cfg.transfer_budget * n_arms, shared.gaps,
                     cfg.samples_per_decision)
         transfer = test.regret.astype(np.float32)
         steps += warm.steps + test.steps
@@ -940,18 +969,20 @@ def _run_seed(shared: _Shared, name: str, seed: int) -> _SeedRun:
     return _SeedRun(
         agent=name, seed=seed, regret=main.regret.astype(np.float32), checkpoints=main.checkpoints,
         best=main.best, budget_best=budget_best, heldout=heldout, transfer=transfer,
-        steps=steps, agent_s=agent_s, reused=reused,
+        steps=steps, agent_s=agent_s, reused=reused, cpu_s=time.process_time() - cpu0,
     )
 
 
-def _init_worker(shared: _Shared) -> None:
-    """One torch thread per process: the networks are tiny and the processes share 2 cores."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = "1"
-    if "ppo" in shared.config.agents:
-        import torch
+def _init_worker(shared: _Shared, pool: bool = True) -> None:
+    """Per process: the shared data, and one torch thread (the networks are tiny and the
+    worker processes share the machine's cores; more threads only add switching)."""
+    if pool:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[var] = "1"
+        if "ppo" in shared.config.agents:
+            import torch
 
-        torch.set_num_threads(1)
+            torch.set_num_threads(1)
     _WORKER["shared"] = shared
     _WORKER["contexts"] = TaskContexts(shared.tasks)
 
@@ -998,6 +1029,7 @@ def run_benchmark(
     *,
     tasks: Mapping[str, Task] | None = None,
     transfer_train_budget: int | None = None,
+    transfer_budget: int | None = None,
     workers: int = 2,
     permutations: int = 2000,
     checkpoint_every: int | None = None,
@@ -1047,6 +1079,7 @@ def run_benchmark(
         samples_per_decision=samples_per_decision, reward=reward,
         transfer_split=split if isinstance(split, float) else tuple(transfer_split),
         transfer_train_budget=transfer_train_budget or DEFAULT_TRAIN_BUDGET,
+        transfer_budget=min(transfer_budget or DEFAULT_TRANSFER_BUDGET, max(budgets)),
         checkpoint_every=checkpoint_every or max(1, n_arms // 2),
         permutations=permutations, workers=max(1, workers),
     )
@@ -1060,7 +1093,7 @@ def run_benchmark(
     runs: list[_SeedRun] = []
     if config.workers == 1:
         with _one_torch_thread("ppo" in agents):
-            _init_worker_in_process(shared)
+            _init_worker(shared, pool=False)
             for i, (name, chunk) in enumerate(jobs):
                 runs += _run_job(name, chunk)
                 if on_progress:
@@ -1077,12 +1110,8 @@ def run_benchmark(
                 if on_progress:
                     on_progress(i + 1, len(jobs))
     result = _aggregate(table, shared, runs, means, gaps, notes)
-    return dataclasses.replace(result, wall_s=time.perf_counter() - started)
-
-
-def _init_worker_in_process(shared: _Shared) -> None:
-    _WORKER["shared"] = shared
-    _WORKER["contexts"] = TaskContexts(shared.tasks)
+    return dataclasses.replace(result, wall_s=time.perf_counter() - started,
+                               cpu_s=sum(r.cpu_s for r in runs))
 
 
 # ------------------------------------------------------------------------- aggregation
@@ -1104,9 +1133,9 @@ def _settle(within: np.ndarray, marks: np.ndarray, max_pulls: int) -> np.ndarray
 
 
 def _bootstrap_interval(values: np.ndarray, point: float) -> Estimate:
-    finite = values[np.isfinite(values)]
-    if not math.isfinite(point) and not len(finite):
-        return Estimate(math.inf, math.inf, math.inf)
+    """Percentile interval of bootstrap replicates; a replicate that never reached the
+    target is inf (and inf/inf is treated as inf), so the interval can say "never"."""
+    values = np.where(np.isnan(values), np.inf, values)
     lo, hi = np.quantile(values, [0.025, 0.975], method="inverted_cdf")
     return Estimate(float(point), float(lo), float(hi))
 
@@ -1198,6 +1227,7 @@ def _aggregate(
             unsettled=float(1.0 - final_found.mean()),
             steps_per_s=steps / agent_s if agent_s > 0 else math.inf,
             reused=sum(r.reused for r in items) / max(1, steps),
+            cpu_s=sum(r.cpu_s for r in items),
         ))
     transfer = _transfer(cfg, by_agent, n_arms, boot)
     sens = sensitivity(table, cfg.reward, cfg.permutations)
@@ -1214,6 +1244,11 @@ def _aggregate(
     )
 
 
+def _transfer_budgets(cfg: BenchmarkConfig) -> tuple[int, ...]:
+    """The budgets the transfer test is scored at: those below its horizon, and the horizon."""
+    return tuple(b for b in cfg.budgets if b < cfg.transfer_budget) + (cfg.transfer_budget,)
+
+
 def _transfer(
     cfg: BenchmarkConfig, by_agent: Mapping[str, list[_SeedRun]], n_arms: int, boot: np.ndarray
 ) -> tuple[TransferResult, ...]:
@@ -1222,10 +1257,12 @@ def _transfer(
     Context-free agents learn each task on its own, so their main-run regret on the
     held-out tasks is exactly a from-scratch run on those tasks (same dealing order).
     """
+    horizon = cfg.transfer_budget * n_arms
+
     def heldout_curves(items: list[_SeedRun], trained: bool) -> np.ndarray:
         if trained:
             return np.stack([r.transfer.mean(axis=0) for r in items])  # type: ignore[union-attr]
-        return np.stack([r.regret[list(r.heldout)].mean(axis=0) for r in items])
+        return np.stack([r.regret[list(r.heldout), :horizon].mean(axis=0) for r in items])
 
     free = {
         name: heldout_curves(items, False) for name, items in by_agent.items()
@@ -1240,14 +1277,14 @@ def _transfer(
         if not agent_class(name).contextual or items[0].transfer is None:
             continue
         trained = heldout_curves(items, True)
-        at = {b: b * n_arms - 1 for b in cfg.budgets}
+        at = {b: b * n_arms - 1 for b in _transfer_budgets(cfg)}
         ratio = {}
         for b, i in at.items():
             point = trained[:, i].mean() / max(scratch[:, i].mean(), 1e-12)
             reps = trained[boot, i].mean(axis=1) / np.maximum(scratch[boot, i].mean(axis=1), 1e-12)
             ratio[b] = _bootstrap_interval(reps, float(point))
         out.append(TransferResult(
-            agent=name, baseline=baseline, budgets=cfg.budgets,
+            agent=name, baseline=baseline, budgets=_transfer_budgets(cfg),
             trained={b: Estimate.of(trained[:, i]) for b, i in at.items()},
             scratch={b: Estimate.of(scratch[:, i]) for b, i in at.items()},
             ratio=ratio, curves=(trained.mean(axis=0), scratch.mean(axis=0)),
@@ -1326,14 +1363,16 @@ def agent_table(result: BenchmarkResult) -> Any:
         f"{cfg.threshold:.2f} of the oracle.  to {cfg.target_rate:.0%}: pulls/task until "
         f"{cfg.target_rate:.0%} of (task, seed) pairs are within.  settle: mean pulls/task from "
         "which a task's recommendation stays within.  x uniform: ratio to uniform (< 1 = fewer "
-        "calls).  Second lines: 95% CI over seeds (± 1.96 SE; bootstrap [ ] for ratios).",
+        "calls).  reused: pulls of a cell whose answers were all dealt (drawn again).  Second "
+        "lines: 95% CI over seeds (± 1.96 SE; bootstrap [ ] for ratios).",
         show_lines=True,
     )
     table.add_column("agent")
     table.add_column(f"regret\n@B{top}", justify="right")
     for b in cfg.budgets:
         table.add_column(f"B={b}\nSR · found", justify="right")
-    for col in (f"to\n{cfg.target_rate:.0%}", "x\nuniform", "settle", "x\nuniform", "steps/s"):
+    for col in (f"to\n{cfg.target_rate:.0%}", "x\nuniform", "settle", "x\nuniform", "steps/s",
+                "reused"):
         table.add_column(col, justify="right")
     for a in result.agents:
         exact = a.kind == "baseline"  # computed from the table: no interval
@@ -1353,7 +1392,7 @@ def agent_table(result: BenchmarkResult) -> Any:
         regret = f"{a.cum_regret.mean:.2f}" + ("" if exact else f"\n±{_half(a.cum_regret):.2f}")
         table.add_row(name, regret, *cells, find,
                       _bracket(a.vs_uniform, 2), settle, _bracket(a.settle_vs_uniform, 2), speed,
-                      style="dim" if a.kind == "baseline" else None)
+                      "-" if exact else f"{a.reused:.0%}", style="dim" if exact else None)
     return table
 
 
@@ -1383,19 +1422,20 @@ def transfer_table(result: BenchmarkResult) -> Any:
     )
     table = Table(
         title=f"Transfer: trained on the other tasks ({cfg.transfer_train_budget} pulls/template "
-        f"each), then the held-out tasks from their first pull; {held}",
+        f"each), then {cfg.transfer_budget} pulls/template on each held-out task; {held}",
         caption="cumulative regret per held-out task after b pulls/template: trained agent / best "
         "context-free agent from scratch; ratio (goal <= 0.70) with a bootstrap 95% CI",
         show_lines=True,
     )
     table.add_column("agent")
     table.add_column("vs")
-    for b in cfg.budgets:
+    budgets = result.transfer[0].budgets if result.transfer else ()
+    for b in budgets:
         table.add_column(f"B={b}\nregret", justify="right")
         table.add_column(f"B={b}\nratio", justify="right")
     for t in result.transfer:
         cells = []
-        for b in cfg.budgets:
+        for b in t.budgets:
             r = t.ratio[b]
             colour = "green" if r.mean <= 0.7 else "yellow"
             cells += [f"{t.trained[b].mean:.2f} / {t.scratch[b].mean:.2f}\n"
@@ -1437,17 +1477,18 @@ def plot(result: BenchmarkResult, out: Path) -> list[Path]:
     cfg = result.config
     n_arms = int(result.table["templates"])
     paths = []
+    shown = [a for a in result.agents if a.name != "oracle"]  # the oracle is the zero line
+    colour = {a.name: f"C{i}" for i, a in enumerate(x for x in shown if x.kind == "agent")}
+    colour["best_single"] = "grey"
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for a in result.agents:
+    for a in shown:
         mean, lo, hi = a.curve
         x = np.arange(1, len(mean) + 1)
-        style = {"linestyle": "--", "color": "grey"} if a.name == "best_single" else {}
-        if a.name == "oracle":
-            continue
-        (line,) = ax.plot(x, mean, label=a.name, **style)
+        ax.plot(x, mean, label=a.name, color=colour[a.name],
+                linestyle="--" if a.kind == "baseline" else "-")
         if a.kind == "agent":
-            ax.fill_between(x, lo, hi, alpha=0.2, color=line.get_color())
+            ax.fill_between(x, lo, hi, alpha=0.2, color=colour[a.name])
     for b in cfg.budgets:
         ax.axvline(b * n_arms, color="lightgrey", linewidth=0.8, zorder=0)
     ax.set_xlabel("pulls per task")
@@ -1461,14 +1502,12 @@ def plot(result: BenchmarkResult, out: Path) -> list[Path]:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     budgets = np.array(cfg.budgets)
-    for a in result.agents:
-        if a.name == "oracle":
-            continue
+    for a in shown:
         for ax, values in ((ax1, a.simple_regret), (ax2, a.found)):
             mean = np.array([values[b].mean for b in budgets])
             err = np.array([(values[b].hi - values[b].lo) / 2 for b in budgets])
             ax.errorbar(budgets, mean, yerr=err, marker="o", capsize=3, label=a.name,
-                        linestyle="--" if a.kind == "baseline" else "-")
+                        color=colour[a.name], linestyle="--" if a.kind == "baseline" else "-")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
         ax.set_xticks(budgets, [str(b) for b in budgets])
@@ -1485,12 +1524,12 @@ def plot(result: BenchmarkResult, out: Path) -> list[Path]:
     if result.transfer:
         fig, ax = plt.subplots(figsize=(8, 5))
         for t in result.transfer:
-            trained, scratch = t.curves
-            x = np.arange(1, len(trained) + 1)
-            ax.plot(x, trained, label=f"{t.agent} (trained on other tasks)")
-        scratch = result.transfer[0].curves[1]
-        ax.plot(np.arange(1, len(scratch) + 1), scratch, "--", color="grey",
-                label=f"{result.transfer[0].baseline} (from scratch)")
+            trained = t.curves[0]
+            ax.plot(np.arange(1, len(trained) + 1), trained, color=colour[t.agent],
+                    label=f"{t.agent} (trained on the other tasks)")
+        scratch, baseline = result.transfer[0].curves[1], result.transfer[0].baseline
+        ax.plot(np.arange(1, len(scratch) + 1), scratch, "--", color=colour[baseline],
+                label=f"{baseline} (from scratch)")
         ax.set_xlabel("pulls per held-out task")
         ax.set_ylabel("cumulative expected regret per task")
         ax.set_title("Transfer to held-out tasks")
@@ -1533,6 +1572,7 @@ def bench_agents(
     workers: int = 2,
     holdout: float = 1 / 3,
     train_budget: int | None = None,
+    transfer_budget: int | None = None,
 ) -> BenchmarkResult:
     """`harness bench agents`: load, replay with a progress bar, print the tables, write files."""
     from rich.progress import Progress
@@ -1550,6 +1590,7 @@ def bench_agents(
         result = run_benchmark(
             table, agents or None, seeds, budgets, samples_per_decision, reward, holdout,
             tasks=tasks, workers=workers, transfer_train_budget=train_budget,
+            transfer_budget=transfer_budget,
             on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
         )
     out_console.print(agent_table(result))
@@ -1564,5 +1605,10 @@ def bench_agents(
         if "no folder" not in note:
             out_console.print(f"[yellow]note:[/] {note}")
     paths = write_outputs(result, out)
-    out_console.print(f"{result.wall_s:.1f} s wall; wrote {', '.join(str(p) for p in paths)}")
+    costs = ", ".join(f"{a.name} {a.cpu_s:.0f}" for a in result.agents if a.kind == "agent")
+    out_console.print(
+        f"{result.wall_s:.1f} s wall with {result.config.workers} worker(s); agent runs took "
+        f"{result.cpu_s:.0f} CPU-s ({costs})"
+    )
+    out_console.print(f"wrote {', '.join(str(p) for p in paths)}")
     return result

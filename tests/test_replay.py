@@ -168,6 +168,7 @@ def test_learning_agents_beat_uniform(table: ResponseTable) -> None:
     (transfer,) = result.transfer
     assert transfer.agent == "linucb" and transfer.baseline in LEARNERS + ("uniform",)
     assert all(np.isfinite(r.mean) for r in transfer.ratio.values())
+    assert transfer.budgets == (1, 2, 5) and len(transfer.curves[0]) == 5 * len(TEMPLATES)
     assert all(s.p_value < 0.01 for s in result.sensitivity)
     assert result.oracle[TASKS[1].name] == TEMPLATES[8]
     json.dumps(result.to_dict())
