@@ -146,7 +146,7 @@ class EmbeddedServer:
         try:
             server = xllamacpp.Server(params)  # blocks until the model is loaded
         except RuntimeError as exc:
-            hint = "" if cfg.verbose else " (the log above says why)"
+            hint = "" if cfg.verbose else " (llama.cpp logged why on stderr)"
             raise LLMError(
                 f"cannot serve {self.model_path}: {exc}{hint}; check that it is a GGUF model "
                 "file and that there is enough free memory"

@@ -1,6 +1,6 @@
 """Benchmark the embedded models: cold start, sequential vs concurrent throughput.
 
-    python bench/bench_llm.py [--models qwen2.5-coder-1.5b qwen2.5-coder-0.5b] [--requests 8]
+    python bench/llm.py [--models qwen2.5-coder-1.5b qwen2.5-coder-0.5b] [--requests 8]
 
 Why: the runner sends several requests at once to one in-process server; this shows
 whether that pays on this machine (target: concurrent >= 1.15x sequential tokens/s)
