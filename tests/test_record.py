@@ -33,7 +33,8 @@ def test_record_writes_a_balanced_table_and_resumes_for_free(tmp_path: Path) -> 
                 "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path / "h")]
         first = CliRunner().invoke(cli, args)
         assert first.exit_code == 0, first.output
-        rows = [json.loads(line) for line in gzip.open(table, "rt")]
+        with gzip.open(table, "rt") as handle:
+            rows = [json.loads(line) for line in handle]
         assert len(rows) == 2 * 8 * 2 == len(fake.requests)
         assert {r["status"] for r in rows} == {"passed"}
         assert {"task", "task_hash", "template", "sample", "syntax_ok", "status", "finish_reason",

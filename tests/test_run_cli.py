@@ -66,23 +66,30 @@ def count_samples(db: Path) -> int:
         return 0
 
 
+def slow(body: dict, index: int) -> tuple[int, dict]:
+    """A quarter second per answer: slow enough to interrupt a run in the middle."""
+    time.sleep(0.25)
+    return 200, completion(GOOD)
+
+
+def start_run(args: list[str], db: Path, samples: int, **popen) -> subprocess.Popen:  # noqa: ANN003
+    """`harness run` in a child process, returned once `samples` samples are recorded."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", *args], env=env, **popen)
+    deadline = time.time() + 120
+    while count_samples(db) < samples and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    return proc
+
+
 @pytest.mark.docker
 def test_killed_run_resumes_without_loss_or_double_counting(tmp_path: Path) -> None:
-    def slow(body: dict, index: int) -> tuple[int, dict]:
-        time.sleep(0.25)
-        return 200, completion(GOOD)
-
     with FakeOpenAI(slow) as fake:
         args = ["run", "--task", "sort_ints", "--base-url", fake.base_url, "--model", "fake",
                 "--episodes", "10", "--samples", "2", "--parallel", "2", "--home", str(tmp_path),
                 "--tasks-dir", str(TASKS_DIR), "--agent", "ucb1"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, "-m", "harness.cli", *args], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         db = tmp_path / "harness.sqlite"
-        deadline = time.time() + 120
-        while count_samples(db) < 6 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+        proc = start_run(args, db, 6, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         before = count_samples(db)
@@ -103,21 +110,12 @@ def test_killed_run_resumes_without_loss_or_double_counting(tmp_path: Path) -> N
 
 @pytest.mark.docker
 def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
-    def slow(body: dict, index: int) -> tuple[int, dict]:
-        time.sleep(0.25)
-        return 200, completion(GOOD)
-
     with FakeOpenAI(slow) as fake:
         args = ["run", "--task", "sort_ints", "--base-url", fake.base_url, "--model", "fake",
                 "--episodes", "8", "--samples", "2", "--parallel", "2", "--home", str(tmp_path),
                 "--tasks-dir", str(TASKS_DIR)]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, "-m", "harness.cli", *args], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         db = tmp_path / "harness.sqlite"
-        deadline = time.time() + 120
-        while count_samples(db) < 4 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+        proc = start_run(args, db, 4, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
         assert "resume with: harness run --resume" in output
