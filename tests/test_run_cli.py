@@ -54,6 +54,15 @@ def test_second_identical_run_costs_nothing(tmp_path: Path) -> None:
         assert second.exit_code == 0, second.output
         assert len(fake.requests) == 4
         assert "pass@1" in second.output
+        run_id = next(w for w in second.output.split() if w.startswith("run-"))
+        plot = tmp_path / "curve.png"
+        report = invoke("report", run_id, "--plot", str(plot), "--home", str(tmp_path),
+                        "--tasks-dir", str(TASKS_DIR))
+        assert report.exit_code == 0, report.output
+        assert "pass@k" in report.output and "learned best prompt" in report.output
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        missing = invoke("report", "run-nope", "--home", str(tmp_path))
+        assert missing.exit_code != 0 and "no run 'run-nope'" in missing.output
 
 
 def count_samples(db: Path) -> int:
