@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 STATUSES = ("passed", "failed", "error", "timeout", "oom", "crashed", "syntax_error")
-OUTCOMES = ("passed", "failed", "error", "timeout", "oom", "crashed", "skipped")
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,6 @@ class GradeResult:
     @property
     def fraction(self) -> float:
         return self.passed / self.total if self.total else 0.0
-
-    def failed_tests(self) -> list[str]:
-        return [t.name for t in self.tests if t.outcome != "passed"]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

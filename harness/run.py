@@ -73,7 +73,7 @@ def config_from(options: RunOptions, tasks: list[Task], space: TemplateSpace) ->
     return RunConfig(
         tasks=tuple(t.name for t in tasks), agent=options.agent, episodes=options.episodes,
         samples=options.samples, reward=options.reward, seed=options.seed, templates=space.ids,
-        model=model, endpoint=endpoint_id, params=replace(options.params, seed=options.params.seed),
+        model=model, endpoint=endpoint_id, params=options.params,
         task_hashes=tuple(t.hash for t in tasks),
     )
 

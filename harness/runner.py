@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -283,13 +283,11 @@ def build_agent(config: RunConfig, space: TemplateSpace, store: Store, fresh: bo
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The run's headline numbers, as stored with the run and checked by the leaderboard."""
     n = len(rows)
-    per_template: dict[str, list[float]] = defaultdict(list)
-    for r in rows:
-        per_template[r["template"]].append(float(r["reward"]))
+    passed = sum(r["status"] == "passed" for r in rows)
     return {
         "samples": n,
-        "passed": sum(r["status"] == "passed" for r in rows),
-        "pass_rate": sum(r["status"] == "passed" for r in rows) / n if n else 0.0,
+        "passed": passed,
+        "pass_rate": passed / n if n else 0.0,
         "mean_reward": sum(float(r["reward"]) for r in rows) / n if n else 0.0,
         "completion_tokens": sum(int(r.get("completion_tokens") or 0) for r in rows),
     }

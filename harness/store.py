@@ -8,7 +8,6 @@ so a killed run loses at most the sample that was in flight.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -50,9 +49,6 @@ CREATE TABLE IF NOT EXISTS policies (
 );
 """
 
-
-def default_home() -> Path:
-    return Path(os.environ.get("HARNESS_HOME", ".harness"))
 
 
 @dataclass(frozen=True)
@@ -112,19 +108,17 @@ class Store:
                         "latency_s FROM llm_cache WHERE key=?", (key,))
         return CachedResponse(row[0], row[1] or "", row[2] or 0, row[3] or 0, row[4] or 0.0) if row else None
 
-    def put_response(self, key: str, model: str, response: CachedResponse) -> None:
+    def record_answer(self, key: str, model: str, response: CachedResponse, attempts: int) -> None:
+        """Cache a fresh answer and log its call in one transaction: never one without the other."""
+        now = time.time()
         with self._tx() as c:
             c.execute("INSERT OR REPLACE INTO llm_cache VALUES (?,?,?,?,?,?,?,?)",
                       (key, model, response.text, response.finish_reason, response.prompt_tokens,
-                       response.completion_tokens, response.latency_s, time.time()))
-
-    def log_call(self, key: str, model: str, started: float, latency_s: float | None,
-                 prompt_tokens: int, completion_tokens: int, attempts: int, error: str | None) -> None:
-        with self._tx() as c:
+                       response.completion_tokens, response.latency_s, now))
             c.execute("INSERT INTO llm_calls (key, model, started, latency_s, prompt_tokens, "
-                      "completion_tokens, attempts, error) VALUES (?,?,?,?,?,?,?,?)",
-                      (key, model, started, latency_s, prompt_tokens, completion_tokens,
-                       attempts, error))
+                      "completion_tokens, attempts, error) VALUES (?,?,?,?,?,?,?,NULL)",
+                      (key, model, now - response.latency_s, response.latency_s,
+                       response.prompt_tokens, response.completion_tokens, attempts))
 
     def call_count(self, model: str | None = None) -> int:
         if model is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -60,9 +59,6 @@ class Task:
     def short_hash(self) -> str:
         return self.hash[:12]
 
-
-def default_tasks_dir() -> Path:
-    return Path(os.environ.get("HARNESS_TASKS_DIR", "tasks"))
 
 
 def task_hash(folder: Path) -> str:

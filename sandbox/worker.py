@@ -252,7 +252,6 @@ class Candidate:
         os.close(resp_w)
         self.pid, self.req_w, self.resp_r = pid, req_w, resp_r
         self.ready = False
-        self.import_error: tuple[str, str] | None = None
 
     def _receive(self) -> tuple:
         try:
@@ -284,7 +283,6 @@ class Candidate:
             self.ready = True
             return
         if reply[0] == "import_error":
-            self.import_error = (str(reply[1]), str(reply[2]))
             outcome = "oom" if reply[1] == "MemoryError" else "error"
             raise CandidateFailure(outcome, f"importing solution.py raised {reply[1]}: {reply[2]}")
         raise CandidateFailure("error", "candidate sent a reply before finishing its import")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -104,5 +103,3 @@ def register_agent(cls: type[Agent]) -> type[Agent]:
     AGENTS[cls.name] = cls
     return cls
 
-
-AgentFactory = Callable[..., Agent]

@@ -170,27 +170,9 @@ class LLM:
             )
         with self._slots:
             completion, attempts = self._call(messages, sample_index, key)
-        self.store.put_response(
-            key,
-            self.endpoint.model,
-            CachedResponse(
-                completion.text,
-                completion.finish_reason,
-                completion.prompt_tokens,
-                completion.completion_tokens,
-                completion.latency_s,
-            ),
-        )
-        self.store.log_call(
-            key,
-            self.endpoint.model,
-            time.time() - completion.latency_s,
-            completion.latency_s,
-            completion.prompt_tokens,
-            completion.completion_tokens,
-            attempts,
-            None,
-        )
+        self.store.record_answer(key, self.endpoint.model, CachedResponse(
+            completion.text, completion.finish_reason, completion.prompt_tokens,
+            completion.completion_tokens, completion.latency_s), attempts)
         with self._lock:
             self.calls += 1
         return completion

@@ -129,7 +129,6 @@ class Worker:
         self.stderr: deque[str] = deque(maxlen=20)
         threading.Thread(target=self._drain_stdout, daemon=True).start()
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        self.jobs = 0
 
     def _drain_stdout(self) -> None:
         assert self.proc.stdout is not None
@@ -173,7 +172,6 @@ class Worker:
             if reply is None:
                 return None
             if reply.get("id") == job.get("id"):
-                self.jobs += 1
                 return reply
 
     def alive(self) -> bool:
@@ -258,9 +256,6 @@ class SandboxPool:
             return reply
         finally:
             self.idle.put(worker)
-
-    def ping(self) -> bool:
-        return self.run({"kind": "ping", "id": "ping"}, 10.0) is not None
 
     def close(self) -> None:
         self._closed = True
