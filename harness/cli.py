@@ -289,7 +289,9 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str, episodes:
         tasks_dir=tasks_dir, home=home, workers=workers, fresh=fresh, resume=resume,
         use_cache=not no_cache, command=invoked_command(),
     )
-    execute(options, console(), console(stderr=True))
+    _, status = execute(options, console(), console(stderr=True))
+    if status == "stopped":  # interrupted (Ctrl-C): the conventional exit status of SIGINT
+        raise SystemExit(130)
 
 
 @cli.command("report")

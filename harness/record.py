@@ -1,8 +1,9 @@
 """`harness bench record`: a table of real graded responses for the offline agent benchmark.
 
 Every cell (task x template) gets R samples, generated and graded exactly as in
-a live run (same prompts, extraction, sandbox and cache keys). Sample index r is
-filled for every cell before r + 1, so a partial table is balanced. Answers and
+a live run (same prompts, extraction, sandbox and cache keys). Samples come in
+chunks (a cell's chunk back to back, so the server keeps its prompt cached); every
+cell gets chunk k before any gets chunk k + 1, so a partial table is balanced. Answers and
 grades are cached in the run store, so an interrupted recording resumes for free;
 the table file is rewritten atomically as rows arrive.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -46,6 +48,9 @@ class RecordPlan:
     """Samples per cell: a 0.3 pass-rate difference needs about 10 to show."""
     params: GenerationParams = GenerationParams()
     """Sampling parameters, as in live runs."""
+    chunk: int = 5
+    """Samples of one cell requested back to back, so the server reuses the cell's cached
+    prompt; a partial table is balanced at multiples of it."""
 
 
 def table_row(task: Task, template: str, sample: int, finish_reason: str, tokens: int,
@@ -71,13 +76,18 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm:
                  grader: Grader, out: Path, meta: dict[str, Any],
                  on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
                  concurrency: int = 4, save_every: int = 25) -> list[dict[str, Any]]:
-    jobs = [(r, task, template) for r in range(plan.samples) for task in tasks
+    # One job = `chunk` consecutive samples of one cell, sent one after another from one
+    # thread: the server hands the request back to the slot that holds the same prompt, so
+    # the prompt is processed once per chunk, not once per sample (most of the cost of a
+    # short answer on CPU). Every cell gets a chunk before any cell gets the next one.
+    chunk = max(1, plan.chunk)
+    jobs = [(range(start, min(start + chunk, plan.samples)), task, template)
+            for start in range(0, plan.samples, chunk) for task in tasks
             for template in plan.templates]
     rows: list[dict[str, Any]] = []
     meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)}}
 
-    def one(job: tuple[int, Task, str]) -> dict[str, Any]:
-        r, task, template = job
+    def one(r: int, task: Task, template: str) -> dict[str, Any]:
         messages = render(space.get(template), task, space.components)
         answer = llm.complete(messages, r)
         extraction = extract_code(answer.text, task.entry_point)
@@ -85,12 +95,27 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm:
         return table_row(task, template, r, answer.finish_reason, answer.completion_tokens,
                          result.syntax_ok, result.status, result.passed, result.total)
 
+    lock = threading.Lock()
+
+    def run(job: tuple[range, Task, str]) -> None:
+        samples, task, template = job
+        for r in samples:
+            row = one(r, task, template)
+            with lock:
+                rows.append(row)
+                on_row(row)
+                if len(rows) % save_every == 0:
+                    write_table(rows, out, meta)
+
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for row in pool.map(one, jobs):
-            rows.append(row)
-            on_row(row)
-            if len(rows) % save_every == 0:
-                write_table(rows, out, meta)
+        futures = [pool.submit(run, job) for job in jobs]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            write_table(rows, out, meta)  # keep what was graded; the caches hold the rest
+            raise
     write_table(rows, out, meta)
     return rows
 
@@ -143,6 +168,10 @@ def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str, sampl
                     progress.update(bar, advance=1, rate=f"pass {passed[0] / done:.2f}")
 
                 rows = record_table(plan, tasks, space, llm, grader, table_path, meta, on_row, parallel)
+        except KeyboardInterrupt:
+            err.print(f"[yellow]stopped[/]; what was graded is in {table_path} and the run store; "
+                      "the same command resumes without repeating a model call")
+            raise SystemExit(130) from None
         finally:
             grader.close()
     err.print(f"wrote {len(rows)} rows to {table_path} ({llm.calls} model calls, {llm.cache_hits} cached)")

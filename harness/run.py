@@ -112,8 +112,8 @@ def progress_table(p: Progress, run_id: str, episodes: int) -> Table:
     return table
 
 
-def execute(options: RunOptions, out: Console, err: Console) -> str:
-    """Run, resume, or show a finished run; returns the run id."""
+def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
+    """Run, resume, or show a finished run; returns the run id and its status."""
     from harness.grading import Grader, open_sandbox
     from harness.llm.client import LLM
     from harness.provenance import base_provenance
@@ -143,7 +143,7 @@ def execute(options: RunOptions, out: Console, err: Console) -> str:
         err.print(f"run {run_id} already finished; showing its stored results "
                   "(no model call, no sandbox run; --fresh starts a new run)")
         print_run_report(store, run_id, out, space, tasks)
-        return run_id
+        return run_id, "finished"
     if existing:
         err.print(f"resuming run {run_id} ({len(store.samples(run_id))} samples recorded)")
     with open_endpoint(options.endpoint, options.home, log=err.print) as endpoint:
@@ -183,4 +183,4 @@ def execute(options: RunOptions, out: Console, err: Console) -> str:
                        "sandbox_runs": grader.executed, "sandbox_cache_hits": grader.cache_hits}
             store.finish_run(run_id, status, summary)
     print_run_report(store, run_id, out, space, tasks, agent=agent)
-    return run_id
+    return run_id, status

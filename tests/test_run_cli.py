@@ -127,6 +127,7 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
         proc = start_run(args, db, 4, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 130, output
         assert "resume with: harness run --resume" in output
         assert "Traceback" not in output
         with sqlite3.connect(db) as conn:

@@ -79,7 +79,12 @@ def _layer(layer: nn.Linear, std: float = float(np.sqrt(2))) -> nn.Linear:
 
 
 class FactoredPolicy(nn.Module):
-    """Context -> one categorical head per component, and a separate value network."""
+    """Context -> one categorical head per component, and a separate value network.
+
+    The heads are one linear layer whose outputs are laid out in a (component, option)
+    grid padded with -inf, so every component's log-softmax and every arm's sum is one
+    tensor op: a handful of ops per forward pass however many components there are.
+    """
 
     def __init__(self, n_features: int, factor_sizes: tuple[int, ...], hidden: int) -> None:
         super().__init__()
@@ -90,23 +95,44 @@ class FactoredPolicy(nn.Module):
             nn.Tanh(),
         )
         # Small output weights: the first policy is close to uniform over options.
-        self.heads = nn.ModuleList(_layer(nn.Linear(hidden, k), std=0.01) for k in factor_sizes)
+        self.heads = _layer(nn.Linear(hidden, sum(factor_sizes)), std=0.01)
         self.critic = nn.Sequential(
             _layer(nn.Linear(n_features, hidden)),
             nn.Tanh(),
             _layer(nn.Linear(hidden, 1), std=1.0),
         )
+        width = max(factor_sizes)
+        # grid[c, o] = index of component c's option o in the head output, or the pad slot.
+        grid = torch.full((len(factor_sizes), width), sum(factor_sizes), dtype=torch.long)
+        offset = 0
+        for c, k in enumerate(factor_sizes):
+            grid[c, :k] = torch.arange(offset, offset + k)
+            offset += k
+        self.register_buffer("grid", grid, persistent=False)
+        self.width = width
 
-    def arm_logits(self, x: torch.Tensor, arms: torch.Tensor) -> torch.Tensor:
-        """(batch, n_arms) log-probabilities up to a constant: the sum over components."""
-        h = self.trunk(x)
-        logits = torch.zeros(x.shape[0], arms.shape[0])
-        for c, head in enumerate(self.heads):
-            logits = logits + torch.log_softmax(head(h), dim=-1)[:, arms[:, c]]
-        return logits
+    def option_log_probs(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, components * width) log-probabilities of every option (-inf in the pads)."""
+        out = self.heads(self.trunk(x))
+        padded = torch.cat([out, out.new_full((x.shape[0], 1), float("-inf"))], dim=1)
+        return torch.log_softmax(padded[:, self.grid], dim=-1).flatten(1)
+
+    def arm_logits(self, x: torch.Tensor, flat_arms: torch.Tensor) -> torch.Tensor:
+        """(batch, n_arms) log-probabilities up to a constant: the sum over components.
+
+        `flat_arms` is (n_arms, components) of positions in option_log_probs' output.
+        """
+        return self.option_log_probs(x)[:, flat_arms].sum(-1)
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
         return self.critic(x).squeeze(-1)
+
+
+def flat_arm_index(space: ArmSpace) -> torch.Tensor:
+    """(n_arms, components) positions of each arm's options in the padded option grid."""
+    width = max(space.factor_sizes)
+    arms = torch.tensor(space.arms, dtype=torch.long)
+    return arms + torch.arange(len(space.factor_sizes)) * width
 
 
 @register_agent
@@ -123,8 +149,12 @@ class PPOAgent(Agent):
         with torch.random.fork_rng(devices=[]):  # seeded init without touching global RNG
             torch.manual_seed(seed)
             self.policy = FactoredPolicy(n_features, space.factor_sizes, self.config.hidden)
-        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr, eps=1e-5)
-        self.arms = torch.tensor(space.arms, dtype=torch.long)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr, eps=1e-5,
+                                          fused=True)  # one kernel per step: ~15% faster here
+        self.flat_arms = flat_arm_index(space)
+        self._flat_arms = self.flat_arms.numpy()
+        self._grid = self.policy.grid.numpy()
+        self._weights: list[np.ndarray] | None = None  # numpy copy for choices; reset on learning
         # Rollout buffer: (features, arm, log-prob at choice time, reward).
         self.buffer: list[tuple[list[float], int, float, float]] = []
         # Choices awaiting their reward, FIFO per (task, arm): (features, log-prob).
@@ -142,9 +172,21 @@ class PPOAgent(Agent):
         return x
 
     def _log_probs(self, x: np.ndarray) -> np.ndarray:
-        with torch.no_grad(), _torch_threads(self.config.threads):
-            logits = self.policy.arm_logits(torch.from_numpy(x)[None], self.arms)[0]
-            return torch.log_softmax(logits, dim=-1).double().numpy()
+        """Arm log-probabilities for one context, in numpy: a choice needs no autograd, and
+        torch's per-op overhead made the forward pass cost 5x the arithmetic."""
+        if self._weights is None:
+            self._weights = [t.detach().numpy().astype(np.float64) for t in (
+                self.policy.trunk[0].weight, self.policy.trunk[0].bias,
+                self.policy.trunk[2].weight, self.policy.trunk[2].bias,
+                self.policy.heads.weight, self.policy.heads.bias)]
+        w1, b1, w2, b2, wh, bh = self._weights
+        h = np.tanh(w2 @ np.tanh(w1 @ x + b1) + b2)
+        grid = np.append(wh @ h + bh, -np.inf)[self._grid]
+        top = grid.max(axis=1, keepdims=True)
+        options = (grid - top - np.log(np.exp(grid - top).sum(axis=1, keepdims=True))).ravel()
+        logits = options[self._flat_arms].sum(axis=1)
+        logits -= logits.max()
+        return logits - np.log(np.exp(logits).sum())
 
     def choose(self, context: Context) -> int:
         x = self._x(context)
@@ -183,9 +225,9 @@ class PPOAgent(Agent):
             order = self.rng.permutation(n)
             for start in range(0, n, cfg.minibatch):
                 idx = torch.from_numpy(order[start : start + cfg.minibatch])
-                logits = self.policy.arm_logits(x[idx], self.arms)
-                dist = torch.distributions.Categorical(logits=logits)
-                log_ratio = dist.log_prob(arms[idx]) - old_log_probs[idx]
+                log_probs = torch.log_softmax(self.policy.arm_logits(x[idx], self.flat_arms), -1)
+                entropy = -(log_probs.exp() * log_probs).sum(-1)
+                log_ratio = log_probs.gather(1, arms[idx, None]).squeeze(1) - old_log_probs[idx]
                 ratio = log_ratio.exp()
                 adv = advantages[idx]
                 if cfg.norm_adv and len(idx) > 1:
@@ -194,12 +236,13 @@ class PPOAgent(Agent):
                     -adv * ratio, -adv * torch.clamp(ratio, 1 - cfg.clip, 1 + cfg.clip)
                 ).mean()
                 v_loss = 0.5 * ((self.policy.value(x[idx]) - rewards[idx]) ** 2).mean()
-                loss = pg_loss - cfg.ent_coef * dist.entropy().mean() + cfg.vf_coef * v_loss
+                loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
                 self.optimizer.zero_grad()
                 loss.backward()
                 nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
         self.updates += 1
+        self._weights = None
 
     def best(self, context: Context) -> int:
         return int(np.argmax(self._log_probs(self._x(context))))
@@ -226,7 +269,13 @@ class PPOAgent(Agent):
                 f"{self.n_features} (a changed feature set?); start fresh (--fresh)"
             )
         saved = torch.load(io.BytesIO(base64.b64decode(state["weights"])), weights_only=True)
-        self.policy.load_state_dict(saved["policy"])
+        try:
+            self.policy.load_state_dict(saved["policy"])
+        except RuntimeError as exc:  # a policy saved by a different network layout
+            raise HarnessError(
+                f"saved ppo state does not fit this version's network; start fresh (--fresh): {exc}"
+            ) from None
+        self._weights = None
         self.optimizer.load_state_dict(saved["optimizer"])
         self.buffer = [(list(b[0]), int(b[1]), float(b[2]), float(b[3])) for b in state["buffer"]]
         self.updates = int(state.get("updates", 0))
