@@ -12,7 +12,7 @@ from rich.table import Table
 
 from harness.errors import HarnessError
 from harness.prompts import TemplateSpace, render
-from harness.stats import group_stats, pass_at_k
+from harness.stats import best_template, group_stats, pass_at_k
 from harness.store import Store
 from harness.tasks import Task
 
@@ -51,13 +51,11 @@ def pass_at_k_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def best_templates(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Per task, the template with the highest mean reward (ties: more pulls)."""
-    best: dict[str, tuple[float, int, str]] = {}
+    """Per task, the template the samples favour (stats.best_template's rule)."""
+    candidates: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
     for s in group_stats(rows, ("task", "template")):
-        score = (s.mean_reward, s.n, s.key[1])
-        if s.key[0] not in best or score[:2] > best[s.key[0]][:2]:
-            best[s.key[0]] = score
-    return {task: value[2] for task, value in best.items()}
+        candidates[s.key[0]].append((s.key[1], s.mean_reward, s.n))
+    return {task: best_template(items) for task, items in candidates.items()}
 
 
 def print_run_report(store: Store, run_id: str, out: Console, space: TemplateSpace,

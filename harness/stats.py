@@ -28,6 +28,12 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
 
 
+def best_template(candidates: Iterable[tuple[str, float, int]]) -> str:
+    """The learned best of (template, mean reward, pulls) candidates: the highest mean,
+    ties to more pulls, then to the smaller id. One rule for reports and the leaderboard."""
+    return min(candidates, key=lambda c: (-c[1], -c[2], c[0]))[0]
+
+
 @dataclass(frozen=True)
 class GroupStat:
     """Aggregates over the samples of one group (a template, a task, a run)."""

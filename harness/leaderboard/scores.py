@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.leaderboard.records import SampleRecord
-from harness.stats import wilson
+from harness.stats import best_template, wilson
 
 DIGITS = 6
 """Floats are published rounded to this many decimals; checks allow that much slack."""
@@ -98,11 +98,9 @@ def best_templates(records: Iterable[SampleRecord]) -> dict[str, Best]:
     """
     out: dict[str, Best] = {}
     for task, items in grouped(records, lambda r: r.task).items():
-        candidates = []
-        for template, rows in grouped(items, lambda r: r.template).items():
-            s = score(rows)
-            candidates.append((-s.mean_reward, -s.samples, template, s))
-        _, _, template, s = min(candidates)
+        scores = {t: score(rows) for t, rows in grouped(items, lambda r: r.template).items()}
+        template = best_template((t, s.mean_reward, s.samples) for t, s in scores.items())
+        s = scores[template]
         out[task] = Best(template, s.mean_reward, s.samples, s.pass_rate)
     return out
 
