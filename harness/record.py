@@ -96,10 +96,13 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm:
                          result.syntax_ok, result.status, result.passed, result.total)
 
     lock = threading.Lock()
+    stop = threading.Event()
 
     def run(job: tuple[range, Task, str]) -> None:
         samples, task, template = job
         for r in samples:
+            if stop.is_set():  # interrupted: finish the sample in flight, start no other
+                return
             row = one(r, task, template)
             with lock:
                 rows.append(row)
@@ -113,8 +116,10 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm:
             for future in futures:
                 future.result()
         except BaseException:
+            stop.set()
             pool.shutdown(cancel_futures=True)
-            write_table(rows, out, meta)  # keep what was graded; the caches hold the rest
+            with lock:
+                write_table(rows, out, meta)  # keep what was graded; the caches hold the rest
             raise
     write_table(rows, out, meta)
     return rows

@@ -229,3 +229,26 @@ def test_task_features_are_stable_across_processes() -> None:
     ).stdout
     here = task_features(load_task(ROOT / "tasks" / "sort_ints"))
     assert np.allclose(json.loads(out), here)
+
+
+def test_ppo_numpy_choice_probabilities_equal_the_torch_policy() -> None:
+    """Choices use a hand-written numpy forward pass; it must match the trained network."""
+    import torch
+
+    from harness.agents.ppo import PPOAgent
+
+    # Uneven components (one with a single option) and only part of their product as arms.
+    arms = ((0, 0, 0, 0), (1, 3, 0, 2), (0, 2, 0, 1), (1, 1, 0, 0), (0, 3, 0, 2))
+    space = ArmSpace(factor_sizes=(2, 4, 1, 3), arms=arms)
+    agent = PPOAgent(space, n_features=6, seed=3)
+    rng = np.random.default_rng(0)
+    for _ in range(70):  # two learning steps move the weights away from their init
+        ctx = Context("t", rng.normal(size=6).astype(np.float32))
+        agent.update(ctx, agent.choose(ctx), float(rng.random()))
+    assert agent.updates == 2
+    x = rng.normal(size=6).astype(np.float32)
+    with torch.no_grad():
+        logits = agent.policy.arm_logits(torch.from_numpy(x)[None], agent.flat_arms)[0]
+        expected = torch.log_softmax(logits, -1).double().numpy()
+    assert np.allclose(agent._log_probs(x), expected, atol=1e-5)
+    assert np.isclose(np.exp(agent._log_probs(x)).sum(), 1.0)

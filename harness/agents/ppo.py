@@ -53,7 +53,7 @@ class PPOConfig:
     norm_adv: bool = True
     """Normalise advantages per minibatch (reward scale stops mattering)."""
     threads: int = 1
-    """Torch CPU threads while the agent computes (restored after; 0 = leave as is). The
+    """Torch CPU threads while the agent learns (restored after; 0 = leave as is). The
     networks are tiny: one thread measured 40x faster than two on a busy 2-core machine,
     and the cores belong to the LLM."""
 
@@ -214,6 +214,7 @@ class PPOAgent(Agent):
 
     def _learn(self) -> None:
         cfg = self.config
+        self._weights = None  # before any step: an interrupted update must not leave it stale
         x = torch.tensor([b[0] for b in self.buffer], dtype=torch.float32)
         arms = torch.tensor([b[1] for b in self.buffer], dtype=torch.long)
         old_log_probs = torch.tensor([b[2] for b in self.buffer], dtype=torch.float32)
@@ -242,7 +243,6 @@ class PPOAgent(Agent):
                 nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
         self.updates += 1
-        self._weights = None
 
     def best(self, context: Context) -> int:
         return int(np.argmax(self._log_probs(self._x(context))))
