@@ -1172,7 +1172,7 @@ def _aggregate(
 
     uniform_point, uniform_reps = reach("uniform")
     settle = {
-        name: np.stack([_settle(gaps[np.arange(n_tasks), r.best] <= threshold, marks, max_pulls)
+        name: np.stack([_settle((gaps[np.arange(n_tasks), r.best] <= threshold).T, marks, max_pulls)
                         for r in items])  # (seeds, tasks), censored runs = max_pulls
         for name, items in by_agent.items()
     }

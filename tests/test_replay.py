@@ -240,3 +240,11 @@ def test_ppo_beats_uniform_too(table: ResponseTable) -> None:
                            permutations=50)
     assert result.agent("ppo").cum_regret.hi < result.agent("uniform").cum_regret.lo
     assert result.transfer[0].agent == "ppo"
+
+
+def test_settle_reads_each_task_along_its_checkpoints() -> None:
+    from harness.replay import _settle
+
+    marks = np.array([8, 16, 24])
+    within = np.array([[False, True, True], [True, False, True], [True, True, False]])
+    assert _settle(within, marks, 99).tolist() == [16.0, 24.0, 99.0]
