@@ -109,7 +109,6 @@ class FactoredPolicy(nn.Module):
             grid[c, :k] = torch.arange(offset, offset + k)
             offset += k
         self.register_buffer("grid", grid, persistent=False)
-        self.width = width
 
     def option_log_probs(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, components * width) log-probabilities of every option (-inf in the pads)."""
@@ -127,12 +126,21 @@ class FactoredPolicy(nn.Module):
     def value(self, x: torch.Tensor) -> torch.Tensor:
         return self.critic(x).squeeze(-1)
 
+    def flat_arms(self, arms: tuple[tuple[int, ...], ...]) -> torch.Tensor:
+        """(n_arms, components) positions of each arm's options in option_log_probs' output."""
+        components, width = self.grid.shape
+        return torch.tensor(arms, dtype=torch.long) + torch.arange(components) * width
 
-def flat_arm_index(space: ArmSpace) -> torch.Tensor:
-    """(n_arms, components) positions of each arm's options in the padded option grid."""
-    width = max(space.factor_sizes)
-    arms = torch.tensor(space.arms, dtype=torch.long)
-    return arms + torch.arange(len(space.factor_sizes)) * width
+    def choice_weights(self) -> list[np.ndarray]:
+        """Float64 copies of the layers a choice needs (trunk and heads), in forward order."""
+        layers = (self.trunk[0], self.trunk[2], self.heads)
+        return [t.detach().numpy().astype(np.float64) for m in layers for t in (m.weight, m.bias)]
+
+
+def _log_softmax(a: np.ndarray) -> np.ndarray:
+    """Along the last axis, shifted by the max (the pads' -inf stay -inf)."""
+    a = a - a.max(axis=-1, keepdims=True)
+    return a - np.log(np.exp(a).sum(axis=-1, keepdims=True))
 
 
 @register_agent
@@ -151,7 +159,7 @@ class PPOAgent(Agent):
             self.policy = FactoredPolicy(n_features, space.factor_sizes, self.config.hidden)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr, eps=1e-5,
                                           fused=True)  # one kernel per step: ~15% faster here
-        self.flat_arms = flat_arm_index(space)
+        self.flat_arms = self.policy.flat_arms(space.arms)
         self._flat_arms = self.flat_arms.numpy()
         self._grid = self.policy.grid.numpy()
         self._weights: list[np.ndarray] | None = None  # numpy copy for choices; reset on learning
@@ -175,18 +183,11 @@ class PPOAgent(Agent):
         """Arm log-probabilities for one context, in numpy: a choice needs no autograd, and
         torch's per-op overhead made the forward pass cost 5x the arithmetic."""
         if self._weights is None:
-            self._weights = [t.detach().numpy().astype(np.float64) for t in (
-                self.policy.trunk[0].weight, self.policy.trunk[0].bias,
-                self.policy.trunk[2].weight, self.policy.trunk[2].bias,
-                self.policy.heads.weight, self.policy.heads.bias)]
+            self._weights = self.policy.choice_weights()
         w1, b1, w2, b2, wh, bh = self._weights
         h = np.tanh(w2 @ np.tanh(w1 @ x + b1) + b2)
-        grid = np.append(wh @ h + bh, -np.inf)[self._grid]
-        top = grid.max(axis=1, keepdims=True)
-        options = (grid - top - np.log(np.exp(grid - top).sum(axis=1, keepdims=True))).ravel()
-        logits = options[self._flat_arms].sum(axis=1)
-        logits -= logits.max()
-        return logits - np.log(np.exp(logits).sum())
+        options = _log_softmax(np.append(wh @ h + bh, -np.inf)[self._grid]).ravel()
+        return _log_softmax(options[self._flat_arms].sum(axis=1))
 
     def choose(self, context: Context) -> int:
         x = self._x(context)
