@@ -91,7 +91,10 @@ def eval_cmd(task_name: str, files: tuple[Path, ...], as_json: bool, tasks_dir: 
     """Grade code FILES against a task in the sandbox."""
     from harness.evaluate import evaluate_files
 
-    evaluate_files(task_name, files, tasks_dir, home, workers, as_json, use_cache=not no_cache)
+    results = evaluate_files(task_name, files, tasks_dir, home, workers, as_json, use_cache=not no_cache)
+    if any(result.infra for result in results):
+        raise HarnessError("the sandbox failed on some files (status infra_error): their code was "
+                           "not judged; check Docker with `harness sandbox doctor` and retry")
 
 
 # ---------------------------------------------------------------- sandbox
@@ -513,25 +516,29 @@ def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path, tasks
 
 @bench.command("record")
 @click.option("--table", "table_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("bench/tables/responses.jsonl.gz"), show_default=True)
+              default=Path("bench/tables/responses_v2.jsonl.gz"), show_default=True)
 @click.option("--task", "tasks", multiple=True, help="Task (repeatable; default: a mid-band dozen).")
 @click.option("--preset", default="content", show_default=True, help="Templates to record.")
+@click.option("--template", "templates", multiple=True,
+              help="Only these templates of the preset (repeatable; ids or aliases).")
 @click.option("--samples", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Samples per task x template cell.")
-@click.option("--temperature", type=click.FloatRange(0, 2), default=0.8, show_default=True)
+              help="Samples per task x template x temperature cell.")
+@click.option("--temperature", "temperatures", type=click.FloatRange(0, 2), multiple=True,
+              default=(0.2, 0.8), show_default=True, help="Sampling temperature (repeatable).")
 @click.option("--max-tokens", type=click.IntRange(16, 32768), default=512, show_default=True)
 @endpoint_options
 @tasks_dir_option
 @home_option
 @sandbox_options
-def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str, samples: int,
-                     temperature: float, max_tokens: int, model: str | None, base_url: str | None,
+def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str,
+                     templates: tuple[str, ...], samples: int,
+                     temperatures: tuple[float, ...], max_tokens: int, model: str | None, base_url: str | None,
                      api_key: str | None, parallel: int, tasks_dir: Path, home: Path,
                      workers: int) -> None:
     """Generate and grade every task x template x sample once, into a response table (resumable)."""
     from harness.record import record_cli
 
-    record_cli(table_path, tasks, preset, samples, temperature, max_tokens, model, base_url,
+    record_cli(table_path, tasks, preset, templates, samples, temperatures, max_tokens, model, base_url,
                api_key, parallel, tasks_dir, home, workers)
 
 

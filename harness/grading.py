@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.results import GradeResult, TestResult
+from harness.results import INFRA_ERROR, GradeResult, TestResult
 from harness.sandbox.pool import SandboxConfig, SandboxPool, reap_leftovers
 from harness.store import Store
 from harness.tasks import Task
@@ -62,12 +62,18 @@ def cache_key(job: dict[str, Any], image_id: str, config: SandboxConfig) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+ATTEMPTS = 3
+"""Tries on fresh workers before a program is given up as an infrastructure failure."""
+
+
 def parse_reply(reply: dict[str, Any] | None, task: Task) -> GradeResult:
+    """The worker's answer as a result; no answer, or an error instead of a verdict, is the
+    sandbox's failure (`infra_error`), never the candidate's."""
     if reply is None or "status" not in reply:
         detail = (reply or {}).get("error", "the sandbox worker died or stalled and was replaced")
-        tests = tuple(TestResult(name, "crashed", 0.0, str(detail)) for name in task.test_names)
-        return GradeResult(syntax_ok=True, status="crashed", tests=tests, passed=0,
-                           total=len(task.test_names), message=str(detail))
+        tests = tuple(TestResult(name, INFRA_ERROR, 0.0, str(detail)) for name in task.test_names)
+        return GradeResult(syntax_ok=False, status=INFRA_ERROR, tests=tests, passed=0,
+                           total=len(task.test_names), message=f"sandbox failure: {detail}")
     return GradeResult.from_dict(reply)
 
 
@@ -88,12 +94,12 @@ class Grader:
             self.cache_hits += 1
             return GradeResult.from_dict(hit)
         deadline = task.timeout_s * (len(task.test_names) + 1) + 10.0
-        reply = self.sandbox.pool.run({**job, "id": key[:16]}, deadline)
-        if reply is None:  # a stalled or dead worker was replaced: one more try on a fresh one
-            reply = self.sandbox.pool.run({**job, "id": key[:16]}, deadline)
-        result = parse_reply(reply, task)
+        for _ in range(ATTEMPTS):  # a stalled or dead worker was replaced: try on a fresh one
+            result = parse_reply(self.sandbox.pool.run({**job, "id": key[:16]}, deadline), task)
+            if not result.infra:
+                break
         self.executed += 1
-        if self.store is not None and reply is not None and "status" in reply:
+        if self.store is not None and not result.infra:
             self.store.put_exec(key, result.to_dict())
         return result
 

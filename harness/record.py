@@ -1,7 +1,10 @@
 """`harness bench record`: a table of real graded responses for the offline agent benchmark.
 
-Every cell (task x template) gets R samples, generated and graded exactly as in
-a live run (same prompts, extraction, sandbox and cache keys). Samples come in
+Every cell (task x template x temperature) gets R samples, generated and graded exactly
+as in a live run (same prompts, extraction, sandbox and cache keys). A row keeps the
+extracted code and both pass vectors (the task's visible examples and its hidden tests),
+so the replay can simulate strategies that choose among answers (best-of-k on the
+visible examples) without a model, and a changed grader can regrade the table. Samples come in
 chunks (a cell's chunk back to back, so the server keeps its prompt cached); every
 cell gets chunk k before any gets chunk k + 1, so a partial table is balanced. Answers and
 grades are cached in the run store, so an interrupted recording resumes for free;
@@ -16,7 +19,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,8 @@ from harness.grading import Grader
 from harness.llm.client import LLM, GenerationParams
 from harness.prompts import TemplateSpace, render
 from harness.runner import no_code_result
-from harness.tasks import Task
+from harness.results import GradeResult
+from harness.tasks import Task, visible_checks
 
 # Tasks in (or near) the band where the embedded 1.5B model sometimes succeeds: where
 # prompt content can matter. Easy tasks saturate and teach the agents nothing.
@@ -47,22 +51,43 @@ class RecordPlan:
     samples: int = 10
     """Samples per cell: a 0.3 pass-rate difference needs about 10 to show."""
     params: GenerationParams = GenerationParams()
-    """Sampling parameters, as in live runs."""
+    """Sampling parameters, as in live runs (the temperature comes from `temperatures`)."""
+    temperatures: tuple[float, ...] = (0.2, 0.8)
+    """One set of cells per temperature: low for near-greedy answers, 0.8 for diverse ones."""
     chunk: int = 5
     """Samples of one cell requested back to back, so the server reuses the cell's cached
     prompt; a partial table is balanced at multiples of it."""
 
 
-def table_row(task: Task, template: str, sample: int, finish_reason: str, tokens: int,
-              syntax_ok: bool, status: str, passed: int, total: int) -> dict[str, Any]:
-    return {"task": task.name, "task_hash": task.hash, "template": template, "sample": sample,
-            "syntax_ok": syntax_ok, "status": status, "finish_reason": finish_reason,
-            "passed": passed, "total": total, "completion_tokens": tokens}
+def pass_vector(result: GradeResult, names: tuple[str, ...]) -> str:
+    """'1'/'0' per test in task order: compact, and enough to recompute every reward."""
+    outcome = {t.name: t.outcome for t in result.tests}
+    return "".join("1" if outcome.get(name) == "passed" else "0" for name in names)
+
+
+def table_row(task: Task, template: str, temperature: float, sample: int, code: str,
+              finish_reason: str, tokens: int, result: GradeResult,
+              visible: GradeResult | None) -> dict[str, Any]:
+    row = {"task": task.name, "task_hash": task.hash, "template": template,
+           "temperature": temperature, "sample": sample, "code": code,
+           "syntax_ok": result.syntax_ok, "status": result.status,
+           "finish_reason": finish_reason, "passed": result.passed, "total": result.total,
+           "tests": pass_vector(result, task.test_names), "completion_tokens": tokens,
+           "visible": "", "visible_total": 0}
+    if visible is not None:
+        row["visible"] = "".join("1" if t.outcome == "passed" else "0" for t in visible.tests) \
+            or "0" * visible.total
+        row["visible_total"] = visible.total
+    return row
+
+
+def row_key(row: dict[str, Any]) -> tuple:
+    return (row["task"], row["template"], row.get("temperature", 0.0), row["sample"])
 
 
 def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    ordered = sorted(rows, key=lambda r: (r["task"], r["template"], r["sample"]))
+    ordered = sorted(rows, key=row_key)
     tmp = path.with_name(path.name + ".tmp")
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=9) as handle:
         for row in ordered:
@@ -72,8 +97,8 @@ def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) ->
     meta_path.write_text(json.dumps({**meta, "rows": len(ordered)}, indent=2, sort_keys=True) + "\n")
 
 
-def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm: LLM,
-                 grader: Grader, out: Path, meta: dict[str, Any],
+def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
+                 llms: dict[float, LLM], grader: Grader, out: Path, meta: dict[str, Any],
                  on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
                  concurrency: int = 4, save_every: int = 25) -> list[dict[str, Any]]:
     # One job = `chunk` consecutive samples of one cell, sent one after another from one
@@ -81,29 +106,35 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm:
     # the prompt is processed once per chunk, not once per sample (most of the cost of a
     # short answer on CPU). Every cell gets a chunk before any cell gets the next one.
     chunk = max(1, plan.chunk)
-    jobs = [(range(start, min(start + chunk, plan.samples)), task, template)
-            for start in range(0, plan.samples, chunk) for task in tasks
-            for template in plan.templates]
+    jobs = [(range(start, min(start + chunk, plan.samples)), task, template, temperature)
+            for start in range(0, plan.samples, chunk) for temperature in plan.temperatures
+            for task in tasks for template in plan.templates]
     rows: list[dict[str, Any]] = []
     meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)}}
+    visible_tasks = {task.name: visible_checks(task) for task in tasks}
 
-    def one(r: int, task: Task, template: str) -> dict[str, Any]:
+    def one(r: int, task: Task, template: str, temperature: float) -> dict[str, Any]:
         messages = render(space.get(template), task, space.components)
-        answer = llm.complete(messages, r)
+        answer = llms[temperature].complete(messages, r)
         extraction = extract_code(answer.text, task.entry_point)
-        result = grader.grade(task, extraction.code) if extraction.found else no_code_result(task, extraction.reason)
-        return table_row(task, template, r, answer.finish_reason, answer.completion_tokens,
-                         result.syntax_ok, result.status, result.passed, result.total)
+        code = extraction.code if extraction.found else ""
+        result = grader.grade(task, code) if extraction.found else no_code_result(task, extraction.reason)
+        checks = visible_tasks[task.name]
+        visible = None
+        if checks is not None:
+            visible = grader.grade(checks, code) if extraction.found else no_code_result(checks, extraction.reason)
+        return table_row(task, template, temperature, r, code, answer.finish_reason,
+                         answer.completion_tokens, result, visible)
 
     lock = threading.Lock()
     stop = threading.Event()
 
-    def run(job: tuple[range, Task, str]) -> None:
-        samples, task, template = job
+    def run(job: tuple[range, Task, str, float]) -> None:
+        samples, task, template, temperature = job
         for r in samples:
             if stop.is_set():  # interrupted: finish the sample in flight, start no other
                 return
-            row = one(r, task, template)
+            row = one(r, task, template, temperature)
             with lock:
                 rows.append(row)
                 on_row(row)
@@ -125,8 +156,9 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace, llm:
     return rows
 
 
-def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str, samples: int,
-               temperature: float, max_tokens: int, model: str | None, base_url: str | None,
+def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str,
+               template_ids: tuple[str, ...], samples: int,
+               temperatures: tuple[float, ...], max_tokens: int, model: str | None, base_url: str | None,
                api_key: str | None, parallel: int, tasks_dir: Path, home: Path, workers: int) -> None:
     from rich.progress import (
         BarColumn,
@@ -147,19 +179,21 @@ def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str, sampl
 
     tasks = [find_task(tasks_dir, name) for name in (task_names or DEFAULT_TASKS)]
     space = default_space(preset)
-    plan = RecordPlan(tuple(t.name for t in tasks), space.ids, samples,
-                      GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=0))
+    templates = tuple(space.get(t).id for t in template_ids) if template_ids else space.ids
+    plan = RecordPlan(tuple(t.name for t in tasks), templates, samples,
+                      GenerationParams(max_tokens=max_tokens, seed=0), temperatures=temperatures)
     err = console(stderr=True)
     store = Store(home)
     request = EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel)
     with open_endpoint(request, home, log=err.print) as endpoint:
         sandbox = open_sandbox(SandboxConfig(workers=workers), log=err.print)
         grader = Grader(sandbox, store)
-        llm = LLM(endpoint, store, plan.params, concurrency=parallel)
+        llms = {t: LLM(endpoint, store, replace(plan.params, temperature=t), concurrency=parallel)
+                for t in plan.temperatures}
         meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
                 "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
                 "tasks": {t.name: t.hash for t in tasks}}
-        total = len(tasks) * len(space.ids) * samples
+        total = len(tasks) * len(templates) * len(plan.temperatures) * samples
         columns = (TextColumn("recording"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                    TimeRemainingColumn())
         try:
@@ -172,11 +206,13 @@ def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str, sampl
                     done = progress.tasks[bar].completed + 1
                     progress.update(bar, advance=1, rate=f"pass {passed[0] / done:.2f}")
 
-                rows = record_table(plan, tasks, space, llm, grader, table_path, meta, on_row, parallel)
+                rows = record_table(plan, tasks, space, llms, grader, table_path, meta, on_row, parallel)
         except KeyboardInterrupt:
             err.print(f"[yellow]stopped[/]; what was graded is in {table_path} and the run store; "
                       "the same command resumes without repeating a model call")
             raise SystemExit(130) from None
         finally:
             grader.close()
-    err.print(f"wrote {len(rows)} rows to {table_path} ({llm.calls} model calls, {llm.cache_hits} cached)")
+    calls = sum(llm.calls for llm in llms.values())
+    cached = sum(llm.cache_hits for llm in llms.values())
+    err.print(f"wrote {len(rows)} rows to {table_path} ({calls} model calls, {cached} cached)")

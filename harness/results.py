@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 STATUSES = ("passed", "failed", "error", "timeout", "oom", "crashed", "syntax_error")
+"""Verdicts on the candidate's code: each has a reward."""
+INFRA_ERROR = "infra_error"
+"""The sandbox failed, not the code (a dead or stalled worker, a refused isolation step):
+never a reward, never shown to an agent, never cached; the sample is retried."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,10 @@ class GradeResult:
     total: int = 0
     duration_s: float = 0.0
     message: str = ""
+
+    @property
+    def infra(self) -> bool:
+        return self.status == INFRA_ERROR
 
     @property
     def fraction(self) -> float:

@@ -78,4 +78,6 @@ def get_reward(name: str) -> RewardFn:
 
 
 def compute_reward(name: str, result: GradeResult) -> float:
+    if result.infra:
+        raise HarnessError(f"no reward for an infrastructure failure ({result.message})")
     return float(get_reward(name)(result))

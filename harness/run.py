@@ -8,6 +8,10 @@ and repeating a killed one resumes it.
 from __future__ import annotations
 
 import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -112,6 +116,32 @@ def progress_table(p: Progress, run_id: str, episodes: int) -> Table:
     return table
 
 
+@contextmanager
+def graceful_interrupt(runner: Runner, err: Console) -> Iterator[None]:
+    """The first Ctrl-C asks the runner to stop after the samples in flight; a second one stops now.
+
+    A KeyboardInterrupt raised wherever the main thread happens to be can land after the loop
+    has decided how the run ended (and so be lost) or in the middle of a store write: a flag
+    the loop checks has neither problem. Outside the main thread (no signals there) this is a
+    no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if runner.stop_requested:
+            raise KeyboardInterrupt
+        runner.stop_requested = True
+        err.print("[yellow]stopping after the samples in flight[/] (Ctrl-C again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
     """Run, resume, or show a finished run; returns the run id and its status."""
     from harness.grading import Grader, open_sandbox
@@ -169,18 +199,21 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
         status = "stopped"
         try:
             with Live(progress_table(runner.progress, run_id, config.episodes), console=err,
-                      refresh_per_second=4, transient=True) as live:
+                      refresh_per_second=4, transient=True) as live, graceful_interrupt(runner, err):
                 runner.on_progress = lambda p: live.update(progress_table(p, run_id, config.episodes))
                 status = runner.run()
         except KeyboardInterrupt:
-            err.print(f"[yellow]stopped[/]; resume with: harness run --resume {run_id}")
+            status = "stopped"  # a second Ctrl-C: the samples in flight are dropped, not recorded
         finally:
             grader.close()
             rows = store.samples(run_id)
             summary = {**summarise(rows), "llm_s": runner.progress.llm_s,
                        "sandbox_s": runner.progress.sandbox_s, "agent_s": runner.progress.agent_s,
                        "llm_calls": llm.calls, "llm_cache_hits": llm.cache_hits,
-                       "sandbox_runs": grader.executed, "sandbox_cache_hits": grader.cache_hits}
+                       "sandbox_runs": grader.executed, "sandbox_cache_hits": grader.cache_hits,
+                       "infra_failures": store.infra_failures(run_id)}
             store.finish_run(run_id, status, summary)
+            if status == "stopped":
+                err.print(f"[yellow]stopped[/]; resume with: harness run --resume {run_id}")
     print_run_report(store, run_id, out, space, tasks, agent=agent)
     return run_id, status

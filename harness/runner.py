@@ -23,7 +23,7 @@ from typing import Any
 from harness.agents import make_agent
 from harness.agents.base import Agent, Context
 from harness.context import TaskHistory, make_context
-from harness.errors import HarnessError
+from harness.errors import HarnessError, SandboxError
 from harness.extract import extract_code
 from harness.llm.client import LLM, GenerationParams
 from harness.prompts import Template, TemplateSpace, render
@@ -31,6 +31,9 @@ from harness.results import GradeResult
 from harness.rewards import compute_reward
 from harness.store import Store
 from harness.tasks import Task
+
+INFRA_LIMIT = 3
+"""Sandbox failures in a row (each already retried on fresh workers) that stop a run."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ class SampleRow:
     completion_tokens: int
     cached: bool
     result: GradeResult
-    reward: float
+    reward: float | None
+    """None only for an infrastructure failure, which is never stored as a sample."""
 
     def as_store_row(self) -> dict[str, Any]:
         data = asdict(self)
@@ -101,6 +105,8 @@ class Progress:
     fresh_tokens: int = 0
     started: float = field(default_factory=time.perf_counter)
     best: str = "-"
+    infra: int = 0
+    """Sandbox failures (retried, never scored)."""
     llm_s: float = 0.0
     sandbox_s: float = 0.0
     agent_s: float = 0.0
@@ -141,6 +147,7 @@ class Runner:
         self.history: dict[str, TaskHistory] = {t.name: TaskHistory() for t in tasks}
         self.progress = Progress(total=config.episodes * len(tasks) * config.samples)
         self.stop_requested = False
+        self.infra_streak = 0
 
     # -- agent plumbing
     def context(self, task: Task) -> Context:
@@ -170,7 +177,7 @@ class Runner:
                 self.learn(by_name[row["task"]], row["template"], float(row["reward"]))
             self._count(row["status"], 0)
         decisions = [(e, t) for e in range(self.config.episodes) for t in self.tasks]
-        pending: dict[Future[SampleRow], tuple[int, Task, str]] = {}
+        pending: dict[Future[SampleRow], tuple] = {}
         executor = ThreadPoolExecutor(max_workers=self.concurrency + 2, thread_name_prefix="sample")
         status = "finished"
         try:
@@ -190,17 +197,22 @@ class Runner:
                     for k in missing:
                         cache_index = pulls[(task.name, template)]
                         pulls[(task.name, template)] += 1
-                        future = executor.submit(self._sample, episode, task, k, template,
-                                                 messages, cache_index)
-                        pending[future] = (episode, task, template)
+                        job = (episode, task, k, template, messages, cache_index)
+                        pending[executor.submit(self._sample, *job)] = job
                 if not pending:
                     if self.stop_requested:
                         break
                     continue
                 finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    episode, task, template = pending.pop(future)
+                    job = pending.pop(future)
+                    episode, task, _, template = job[:4]
                     row = future.result()
+                    if row.result.infra:  # the sandbox failed, not the code: count it, try again
+                        self._infra_failure(row)
+                        pending[executor.submit(self._sample, *job)] = job
+                        continue
+                    self.infra_streak = 0
                     if self.store.add_sample(self.run_id, row.as_store_row()):
                         self.learn(task, template, row.reward)
                         self._count(row.result.status, 0 if row.cached else row.completion_tokens)
@@ -226,6 +238,16 @@ class Runner:
         self.progress.best = best
         return self.arm_ids[arm]
 
+    def _infra_failure(self, row: SampleRow) -> None:
+        self.store.add_infra_failure(self.run_id, row.task, row.template, row.result.message)
+        self.progress.infra += 1
+        self.infra_streak += 1
+        if self.infra_streak >= INFRA_LIMIT:
+            raise SandboxError(
+                f"the sandbox failed {self.infra_streak} times in a row ({row.result.message}); "
+                "nothing was scored for it. Check Docker with `harness sandbox doctor`, then "
+                f"continue with `harness run --resume {self.run_id}`")
+
     def _count(self, status: str, tokens: int) -> None:
         self.progress.done += 1
         self.progress.passed += status == "passed"
@@ -249,7 +271,7 @@ class Runner:
             llm_key=completion.key, response=completion.text, code=extraction.code,
             finish_reason=completion.finish_reason, completion_tokens=completion.completion_tokens,
             cached=completion.cached, result=result,
-            reward=compute_reward(self.config.reward, result),
+            reward=None if result.infra else compute_reward(self.config.reward, result),
         )
 
     def policy_key(self) -> str:

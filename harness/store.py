@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS samples (
     passed INTEGER NOT NULL, total INTEGER NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (run_id, episode, task, sample)
 );
+CREATE TABLE IF NOT EXISTS infra_failures (
+    run_id TEXT NOT NULL, task TEXT NOT NULL, template TEXT NOT NULL, message TEXT NOT NULL,
+    created REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS policies (
     key TEXT PRIMARY KEY, agent TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL
 );
@@ -175,6 +179,16 @@ class Store:
             record["result"] = json.loads(record["result"])
             out.append(record)
         return out
+
+    def add_infra_failure(self, run_id: str, task: str, template: str, message: str) -> None:
+        """Count a sandbox failure: shown in reports, never a sample or a reward."""
+        with self._tx() as c:
+            c.execute("INSERT INTO infra_failures VALUES (?,?,?,?,?)",
+                      (run_id, task, template, message[:500], time.time()))
+
+    def infra_failures(self, run_id: str) -> int:
+        row = self._one("SELECT COUNT(*) FROM infra_failures WHERE run_id=?", (run_id,))
+        return int(row[0]) if row else 0
 
     # policies
     def get_policy(self, key: str) -> dict[str, Any] | None:

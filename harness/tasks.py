@@ -218,3 +218,35 @@ def select_tasks(
         if not chosen:
             raise TaskError(f"no task in {tasks_dir} has tag(s) {', '.join(sorted(tags))}")
     return list(chosen.values())
+
+
+VISIBLE_PREFIX = "test_example_"
+
+
+def visible_checks(task: Task) -> Task | None:
+    """The task's visible `examples` as a task of their own, graded by the same sandbox path.
+
+    Strategies choose among answers with these (best-of-k, repair); the hidden tests never
+    take part. Each example `call == expected` becomes one `test_example_<i>`; an example that
+    is not a Python expression is left out. None when nothing is left.
+    """
+    lines = [f"from solution import {task.entry_point}", ""]
+    names: list[str] = []
+    for i, example in enumerate(task.examples):
+        try:
+            ast.parse(example, mode="eval")
+        except SyntaxError:
+            continue
+        name = f"{VISIBLE_PREFIX}{i}"
+        names.append(name)
+        lines += [f"def {name}():", f"    assert {example}", ""]
+    if not names:
+        return None
+    source = "\n".join(lines)
+    digest = hashlib.sha256(f"visible\0{task.hash}\0{source}".encode()).hexdigest()
+    return Task(name=task.name, path=task.path, entry_point=task.entry_point,
+                description=task.description, tests_source=source,
+                solution_source=task.solution_source, test_names=tuple(names),
+                signature=task.signature, examples=task.examples, tags=task.tags,
+                difficulty=task.difficulty, timeout_s=task.timeout_s, hints=task.hints,
+                hash=digest)

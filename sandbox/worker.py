@@ -1,23 +1,30 @@
 """The sandbox worker: PID 1 of a locked-down container. Standard library only.
 
 It reads one JSON job per line on stdin and answers one JSON result per line
-on stdout. Each job is graded by three processes with separate trust:
+on stdout. Each job is graded by processes with separate trust:
 
 * the worker (this process) never runs task or candidate code; it forks a
   judge per job, enforces a wall-clock backstop, then kills every other process
-  in the container and wipes /tmp and /dev/shm so nothing survives into the
+  in the container (but the factory) and wipes /tmp so nothing survives into the
   next job;
 * the judge runs the task's trusted tests. The tests import the candidate's
   functions, but what they get are proxies: each call is sent to the candidate
   process and only plain data (marshal) comes back, so candidate code never
   runs in the judge and can patch nothing there. The judge reports a test as
   passed only after the test function returned normally;
-* the candidate process imports `solution.py` and answers calls. It closes
-  every descriptor but its two call pipes before any candidate code runs, so
-  it cannot write into the result channel, and it runs under rlimits.
+* the candidate process imports `/tmp/job/solution.py` and answers calls. It is
+  forked by the **factory**, a fresh interpreter (`python3 -I worker.py
+  --factory`) exec'd before any job and never sent one: so the candidate's
+  memory holds no test, no job line and no earlier program, even in freed
+  pages a candidate can read back through /proc/self/maps. It closes every
+  descriptor but its two call pipes before any candidate code runs, so it
+  cannot write into the result channel, and it runs under rlimits.
 
-All three are non-dumpable (PR_SET_DUMPABLE 0 is inherited by fork), so the
-candidate cannot read or trace the judge or the worker through /proc.
+Every process is non-dumpable (checked, not assumed), so the candidate cannot
+read or trace the judge, the worker or the factory through /proc. When an
+isolation step fails (non-dumpable, an rlimit, closing descriptors) the
+candidate is not run and the job answers an `isolation` error, which the host
+treats as an infrastructure failure, never as the candidate's.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ import os
 import resource
 import select
 import signal
+import socket
 import struct
+import subprocess
 import sys
 import time
 import traceback
@@ -60,14 +69,19 @@ _EXC_TYPES = {
 # ----------------------------------------------------------------- low level
 
 
-def _set_nondumpable() -> None:
-    try:
-        import ctypes
+class IsolationError(Exception):
+    """An isolation step failed: nothing may run under weaker isolation than promised."""
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except Exception:  # noqa: BLE001 - best effort outside Linux
-        pass
+
+def _set_nondumpable() -> None:
+    """PR_SET_DUMPABLE 0, verified: ctypes reports failure as -1, it does not raise."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE = 4
+        raise IsolationError(f"prctl(PR_SET_DUMPABLE, 0) failed: errno {ctypes.get_errno()}")
+    if libc.prctl(3, 0, 0, 0, 0) != 0:  # PR_GET_DUMPABLE = 3
+        raise IsolationError("the process is still dumpable after PR_SET_DUMPABLE 0")
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -115,10 +129,34 @@ def _redirect_stdio(out_path: str | None) -> None:
 
 
 def _set_limit(which: int, value: int) -> None:
+    """Set an rlimit and read it back; any failure is an IsolationError."""
     try:
         resource.setrlimit(which, (value, value))
-    except (ValueError, OSError):
-        pass
+        applied = resource.getrlimit(which)
+    except (ValueError, OSError) as exc:
+        raise IsolationError(f"setrlimit({which}, {value}) failed: {exc}") from None
+    if applied != (value, value):
+        raise IsolationError(f"rlimit {which} is {applied}, not {value}")
+
+
+def _only_fds(keep: set[int]) -> None:
+    """Close every descriptor but stdio and `keep`, then check that nothing else is open."""
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) > 2 and int(name) not in keep:
+            try:
+                os.close(int(name))
+            except OSError:
+                pass  # the listing's own descriptor, already closed
+    left = []
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) > 2 and int(name) not in keep:
+            try:
+                os.fstat(int(name))
+            except OSError:
+                continue  # the listing's own descriptor
+            left.append(int(name))
+    if left:
+        raise IsolationError(f"descriptors still open: {sorted(left)}")
 
 
 # ----------------------------------------------------------------- candidate
@@ -138,33 +176,12 @@ def _plain(value: object, depth: int = 0) -> bool:
     return False
 
 
-def _scrub(job: dict, namespace: dict | None) -> None:
-    """Drop every reference to the tests this process inherited from the judge.
-
-    The candidate is a fork of the judge: without this, candidate code could walk
-    frames or the garbage collector to the test source and copy the expected answers.
-    """
-    for key in ("tests", "tests_code", "test_names"):
-        job.pop(key, None)
-    _TESTS_CODE.clear()
-    sys.modules.pop("tests", None)
-    linecache.clearcache()
-    if namespace:  # test functions and their globals form cycles: collect them now
-        namespace.clear()
-        gc.collect()
-
-
-def _candidate_main(req_r: int, resp_w: int, job: dict, namespace: dict | None) -> None:
-    """Runs in the candidate process; never returns."""
-    limits = job["limits"]
-    _scrub(job, namespace)
+def _candidate_main(req_r: int, resp_w: int, limits: dict) -> None:
+    """Runs in the candidate process (a fork of the factory); never returns."""
     try:
         os.setsid()
         _redirect_stdio(os.path.join(JOB_DIR, "output.txt"))
-        low, high = sorted((req_r, resp_w))
-        os.closerange(3, low)
-        os.closerange(low + 1, high)
-        os.closerange(high + 1, 1024)
+        _only_fds({req_r, resp_w})
         # below the container's limit, so a hog gets MemoryError before the kernel's OOM killer
         memory = int(limits["memory_mb"]) * 1024 * 1024 * 3 // 4
         _set_limit(resource.RLIMIT_AS, memory)
@@ -173,13 +190,23 @@ def _candidate_main(req_r: int, resp_w: int, job: dict, namespace: dict | None) 
         _set_limit(resource.RLIMIT_CORE, 0)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    except IsolationError as exc:
+        _send_frame(resp_w, ("isolation_error", str(exc)[:500]))
+        os._exit(0)
+    except BaseException as exc:  # noqa: BLE001
+        _send_frame(resp_w, ("isolation_error", f"{type(exc).__name__}: {str(exc)[:400]}"))
+        os._exit(0)
+    try:
         os.chdir(JOB_DIR)
         sys.path.insert(0, JOB_DIR)
         sys.argv = ["solution.py"]
         module = types.ModuleType("solution")
         module.__file__ = os.path.join(JOB_DIR, "solution.py")
         sys.modules["solution"] = module
-        code = compile(job["code"], "solution.py", "exec", dont_inherit=True)
+        with open("solution.py", encoding="utf-8") as handle:
+            code = compile(handle.read(), "solution.py", "exec", dont_inherit=True)
     except BaseException as exc:  # noqa: BLE001
         _send_frame(resp_w, ("import_error", type(exc).__name__, str(exc)[:500]))
         os._exit(0)
@@ -211,6 +238,148 @@ def _candidate_main(req_r: int, resp_w: int, job: dict, namespace: dict | None) 
             _send_frame(resp_w, ("raise", type(exc).__name__, str(exc)[:500]))
 
 
+# ------------------------------------------------------------------- factory
+
+
+def _factory_main(ctrl: int) -> None:
+    """The candidate factory: a fresh interpreter that forks candidates and reaps them.
+
+    It is sent only descriptors and limits, never code or tests. It keeps a copy of each
+    candidate's reply pipe and, when the candidate dies, writes its wait status there
+    (`("exit", status)`), so the judge can say how a candidate it does not parent died.
+    """
+    _redirect_stdio(None)
+    broken = ""
+    try:
+        _set_nondumpable()
+    except IsolationError as exc:  # answer every order with it: the host must hear why
+        broken = str(exc)
+    sock = socket.socket(fileno=ctrl)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    gc.collect()
+    gc.freeze()
+    notices: dict[int, int] = {}  # candidate pid -> our copy of its reply pipe
+    while True:
+        ready, _, _ = select.select([sock, wake_r], [], [])
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+        _reap_candidates(notices)
+        if sock not in ready:
+            continue
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, 4096, 2)
+        except OSError:
+            os._exit(0)
+        if not data:
+            os._exit(0)  # the worker is gone
+        try:
+            seq, limits = marshal.loads(data)
+            req_r, resp_w = fds
+        except (ValueError, TypeError, EOFError):
+            for fd in fds:
+                os.close(fd)
+            continue
+        if broken:
+            os.close(req_r)
+            os.close(resp_w)
+            sock.send(marshal.dumps((seq, -1, broken)))
+            continue
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            _candidate_main(req_r, resp_w, limits)
+            os._exit(0)
+        os.close(req_r)
+        notices[pid] = resp_w
+        try:
+            sock.send(marshal.dumps((seq, pid, "")))
+        except OSError:
+            os._exit(0)
+
+
+def _reap_candidates(notices: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        fd = notices.pop(pid, None)
+        if fd is None:
+            continue
+        try:
+            if select.select([], [fd], [], 0)[1]:  # never block on a full pipe
+                _send_frame(fd, ("exit", status))
+        except OSError:
+            pass
+        os.close(fd)
+
+
+class Factory:
+    """The worker's handle on the factory process; the judge inherits it to order candidates."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.sock: socket.socket | None = None
+        self.seq = 0
+
+    def ensure(self) -> None:
+        """Start a factory if there is none, or if a candidate stopped or killed it."""
+        if self.proc is not None:
+            try:
+                pid, status = os.waitpid(self.proc.pid, os.WNOHANG | os.WUNTRACED)
+            except ChildProcessError:
+                pid, status = self.proc.pid, 0
+            if pid == 0:
+                return
+            if os.WIFSTOPPED(status):
+                os.kill(self.proc.pid, signal.SIGKILL)
+                os.waitpid(self.proc.pid, 0)
+            self.close()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", os.path.abspath(__file__), "--factory", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, close_fds=True, env={"PATH": "/usr/bin:/bin"})
+        theirs.close()
+        self.sock = ours
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid if self.proc is not None else -1
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.proc = self.sock = None
+
+    def spawn(self, req_r: int, resp_w: int, limits: dict) -> int:
+        """A new candidate reading `req_r` and answering on `resp_w`; its pid."""
+        assert self.sock is not None
+        self.seq += 1
+        order = (os.getpid(), self.seq)  # unique across judges: each is a fork with our count
+        try:
+            socket.send_fds(self.sock, [marshal.dumps((order, limits))], [req_r, resp_w])
+            while True:
+                data = self.sock.recv(4096)
+                if not data:
+                    raise EOFError
+                seq, pid, error = marshal.loads(data)
+                if seq != order:  # an answer to an order a timeout abandoned: drop it
+                    continue
+                if pid < 0:
+                    raise IsolationError(f"candidate factory: {error}")
+                return int(pid)
+        except (OSError, EOFError, ValueError, TypeError):
+            raise CandidateFailure("crashed", "the candidate factory is gone (killed by the "
+                                   "candidate?)") from None
+
+
 def _short_tb(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = ""
@@ -236,34 +405,36 @@ class CandidateFailure(Exception):
 
 
 class Candidate:
-    """The judge's handle on one candidate process."""
+    """The judge's handle on one candidate process (forked by the factory, not by us)."""
 
-    def __init__(self, job: dict, namespace: dict | None = None) -> None:
+    def __init__(self, job: dict, factory: Factory) -> None:
         self.job = job
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(req_w)
-            os.close(resp_r)
-            _candidate_main(req_r, resp_w, job, namespace)
-            os._exit(0)
-        os.close(req_r)
-        os.close(resp_w)
-        self.pid, self.req_w, self.resp_r = pid, req_w, resp_r
+        try:
+            self.pid = factory.spawn(req_r, resp_w, job["limits"])
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
+        self.req_w, self.resp_r = req_w, resp_r
         self.ready = False
+        self.dead = False
 
     def _receive(self) -> tuple:
         try:
             reply = _recv_frame(self.resp_r)
         except (EOFError, OSError, ValueError, struct.error, TypeError) as exc:
-            raise self._death(exc) from None
+            raise self._death(None, exc) from None
         if not isinstance(reply, tuple) or not reply or not isinstance(reply[0], str):
             raise CandidateFailure("error", "candidate sent a malformed reply")
+        if reply[0] == "exit" and len(reply) == 2 and isinstance(reply[1], int):
+            raise self._death(reply[1], None)
+        if reply[0] == "isolation_error":
+            raise IsolationError(str(reply[1:])[:500])
         return reply
 
-    def _death(self, exc: BaseException) -> CandidateFailure:
-        status = self.reap(block=True)
+    def _death(self, status: int | None, exc: BaseException | None) -> CandidateFailure:
+        self.dead = True
         if status is not None and os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
             if sig == signal.SIGKILL:
@@ -316,32 +487,26 @@ class Candidate:
         raise CandidateFailure("error", f"{name} sent a malformed reply")
 
     def kill(self) -> None:
+        """SIGKILL it (the factory reaps it) and drop our pipes."""
         for target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
             try:
                 target()
             except OSError:
                 pass
-        self.reap(block=True)
         for fd in (self.req_w, self.resp_r):
             try:
                 os.close(fd)
             except OSError:
                 pass
 
-    def reap(self, block: bool) -> int | None:
-        try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            return None
-        return status if pid else None
-
 
 class Judge:
     """Runs the trusted tests against proxies of the candidate's functions."""
 
-    def __init__(self, job: dict, report_fd: int) -> None:
+    def __init__(self, job: dict, report_fd: int, factory: Factory) -> None:
         self.job = job
         self.report_fd = report_fd
+        self.factory = factory
         self.candidate: Candidate | None = None
         self.namespace: dict = {}
         self.startup_failure: tuple[str, str] | None = None
@@ -352,7 +517,7 @@ class Judge:
 
     def _candidate(self) -> Candidate:
         if self.candidate is None:
-            self.candidate = Candidate(self.job, self.namespace)
+            self.candidate = Candidate(self.job, self.factory)
         return self.candidate
 
     def _proxy(self, name: str):  # noqa: ANN202
@@ -390,7 +555,7 @@ class Judge:
             self.report(kind="syntax_error", message=f"cannot compile: {type(exc).__name__}")
             return
         self.report(kind="syntax_ok")
-        self._start_candidate()  # forked before the tests are loaded: less to scrub
+        self._start_candidate()
         sys.modules["solution"] = self._solution_module()
         source = job["tests"]
         # failure messages quote test lines from memory, never from a file the candidate could edit
@@ -437,6 +602,8 @@ class Judge:
             outcome, message = "timeout", f"exceeded {self.job['timeout_s']} s"
         except CandidateFailure as exc:
             outcome, message = exc.outcome, str(exc)
+        except IsolationError:
+            raise  # not the candidate's failure: the whole job is refused
         except AssertionError as exc:
             outcome, message = "failed", _assert_message(exc)
         except BaseException as exc:  # noqa: BLE001 - any other exception is an error
@@ -447,7 +614,7 @@ class Judge:
         self.timeouts += outcome == "timeout"
         if outcome != "passed" and self.candidate is not None:
             # a fresh candidate for the next test: a timed-out or crashed one is unusable
-            if outcome in ("timeout", "oom", "crashed") or self.candidate.reap(block=False) is not None:
+            if outcome in ("timeout", "oom", "crashed") or self.candidate.dead:
                 self.candidate.kill()
                 self.candidate = None
                 self._start_candidate()
@@ -466,7 +633,7 @@ def _alarm(signum: int, frame: object) -> None:
     raise TestTimeout
 
 
-def _judge_main(job: dict, report_w: int) -> None:
+def _judge_main(job: dict, report_w: int, factory: Factory) -> None:
     """Runs in the judge process; never returns."""
     try:
         _redirect_stdio(None)
@@ -475,7 +642,12 @@ def _judge_main(job: dict, report_w: int) -> None:
         signal.signal(signal.SIGALRM, _alarm)
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         os.chdir(JOB_DIR)
-        Judge(job, report_w).run()
+        Judge(job, report_w, factory).run()
+    except IsolationError as exc:
+        try:
+            _write_all(report_w, (json.dumps({"kind": "isolation_error", "message": str(exc)[:500]}) + "\n").encode())
+        except BaseException:  # noqa: BLE001
+            pass
     except BaseException as exc:  # noqa: BLE001
         try:
             _write_all(report_w, (json.dumps({"kind": "judge_error", "message": repr(exc)[:500]}) + "\n").encode())
@@ -492,39 +664,49 @@ class WipeError(Exception):
 
 
 def _wipe(root: str) -> None:
-    """Empty `root` without recursion (trees can be deeper than the stack) whatever the modes."""
-    if not os.path.isdir(root):
+    """Empty `root` whatever the depth, names or modes a program left.
+
+    Every call is relative to an open directory (no path ever grows past PATH_MAX), and
+    nested directories are moved up to `root` before they are emptied, so at most two
+    directories are open at once and no recursion is needed.
+    """
+    try:
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
         return
-    stack = [root]
-    dirs: list[str] = []
-    while stack:
-        current = stack.pop()
-        try:
-            os.chmod(current, 0o700)
-        except OSError:
-            pass
-        try:
-            entries = list(os.scandir(current))
-        except OSError as exc:
-            raise WipeError(f"cannot list {current}: {exc}") from None
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-                dirs.append(entry.path)
-            else:
+    except OSError as exc:
+        raise WipeError(f"cannot open {root}: {exc}") from None
+    moved = 0
+    try:
+        for _ in range(1 << 20):
+            entries = list(os.scandir(top))
+            if not entries:
+                return
+            for entry in entries:
                 try:
-                    os.unlink(entry.path)
+                    if not entry.is_dir(follow_symlinks=False):
+                        os.unlink(entry.name, dir_fd=top)
+                        continue
+                    os.chmod(entry.name, 0o700, dir_fd=top)
+                    sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+                    try:
+                        for child in os.scandir(sub):
+                            if child.is_dir(follow_symlinks=False):
+                                moved += 1  # moving a directory rewrites its "..": needs w
+                                os.chmod(child.name, 0o700, dir_fd=sub)
+                                os.rename(child.name, f".w{moved}", src_dir_fd=sub, dst_dir_fd=top)
+                            else:
+                                os.unlink(child.name, dir_fd=sub)
+                    finally:
+                        os.close(sub)
+                    os.rmdir(entry.name, dir_fd=top)
                 except FileNotFoundError:
                     pass
-                except OSError as exc:
-                    raise WipeError(f"cannot remove {entry.path}: {exc}") from None
-    for path in reversed(dirs):  # children were appended after their parents
-        try:
-            os.rmdir(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise WipeError(f"cannot remove {path}: {exc}") from None
+        raise WipeError(f"{root} is still not empty")
+    except OSError as exc:
+        raise WipeError(f"cannot empty {root}: {exc}") from None
+    finally:
+        os.close(top)
 
 
 def _wipe_all() -> None:
@@ -532,28 +714,47 @@ def _wipe_all() -> None:
         _wipe(path)
 
 
-def _kill_everything() -> None:
-    """Kill every process but ourselves (PID 1) and reap them, strays included."""
-    for _ in range(1000):
+def _alive_pids(spare: set[int]) -> list[int]:
+    """Every process in the container but `spare` and zombies (their parents reap them)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in spare:
+            continue
         try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        alive = False
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                state = handle.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            pids.append(int(name))
+    return pids
+
+
+def _kill_everything(factory: Factory) -> None:
+    """Kill every process but ourselves (PID 1) and the factory, and reap what is ours."""
+    spare = {os.getpid(), factory.pid}
+    for _ in range(1000):
+        pids = _alive_pids(spare)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         while True:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
-                alive = True
                 break
-        if not alive:
+        if not pids:
             return
         time.sleep(0.0001)
+    raise WipeError("processes keep appearing after every kill")
 
 
-def _summarise(job: dict, events: list[dict], elapsed: float, backstop_hit: bool) -> dict:
+def _summarise(job: dict, events: list[dict], elapsed: float, backstop_hit: bool,
+               stopped: bool = False) -> dict:
     names = list(job["test_names"])
     seen: dict[str, dict] = {}
     syntax_ok: bool | None = None
@@ -568,6 +769,8 @@ def _summarise(job: dict, events: list[dict], elapsed: float, backstop_hit: bool
             seen[event["name"]] = event
         elif kind == "judge_error":
             message = f"judge failed: {event.get('message', '')}"
+        elif kind == "isolation_error":
+            return {"error": f"isolation: {event.get('message', '')}", "isolation": True}
     if syntax_ok is False:
         return {"syntax_ok": False, "status": "syntax_error", "tests": [], "passed": 0,
                 "total": len(names), "duration_s": round(elapsed, 6), "message": message}
@@ -576,8 +779,9 @@ def _summarise(job: dict, events: list[dict], elapsed: float, backstop_hit: bool
         event = seen.get(name)
         if event is None:
             outcome = "timeout" if backstop_hit else "crashed"
-            tests.append({"name": name, "outcome": outcome, "duration_s": 0.0,
-                          "message": "no result from the judge"})
+            why = ("the judge was stopped (a signal from the candidate)" if stopped
+                   else "no result from the judge")
+            tests.append({"name": name, "outcome": outcome, "duration_s": 0.0, "message": why})
         else:
             tests.append({"name": name, "outcome": event["outcome"],
                           "duration_s": event.get("duration_s", 0.0),
@@ -593,6 +797,18 @@ def _summarise(job: dict, events: list[dict], elapsed: float, backstop_hit: bool
 
 
 _TESTS_CODE: dict[str, types.CodeType] = {}
+STOP_POLL_S = 0.05  # how often a silent judge is checked for having been stopped
+
+
+def _stopped(pid: int) -> bool:
+    try:
+        got, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+    except ChildProcessError:
+        return False
+    if got and os.WIFSTOPPED(status):
+        os.kill(pid, signal.SIGKILL)
+        return True
+    return False
 
 
 def _compile_tests(source: str) -> types.CodeType:
@@ -605,7 +821,7 @@ def _compile_tests(source: str) -> types.CodeType:
     return code
 
 
-def grade(job: dict) -> dict:
+def grade(job: dict, factory: Factory) -> dict:
     """Grade one job in a forked judge (the caller kills strays and wipes afterwards)."""
     job.setdefault("limits", {})
     job["limits"] = {**DEFAULT_LIMITS, **job["limits"]}
@@ -617,23 +833,27 @@ def grade(job: dict) -> dict:
     job["tests_code"] = _compile_tests(job["tests"])
     report_r, report_w = os.pipe()
     start = time.perf_counter()
+    factory.ensure()
     pid = os.fork()
     if pid == 0:
         os.close(report_r)
-        _judge_main(job, report_w)
+        _judge_main(job, report_w, factory)
     os.close(report_w)
     budget = float(job["timeout_s"]) * (len(job["test_names"]) + 1) + 2.0
     deadline = start + budget
     buffer = b""
     events: list[dict] = []
-    backstop_hit = False
+    backstop_hit = stopped = False
     while True:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             backstop_hit = True
             break
-        ready, _, _ = select.select([report_r], [], [], remaining)
+        ready, _, _ = select.select([report_r], [], [], min(remaining, STOP_POLL_S))
         if not ready:
+            if _stopped(pid):  # SIGSTOP from the candidate: do not wait for the backstop
+                stopped = True
+                break
             continue
         chunk = os.read(report_r, 65536)
         if not chunk:
@@ -649,13 +869,18 @@ def grade(job: dict) -> dict:
             break
     elapsed = time.perf_counter() - start
     os.close(report_r)
-    result = _summarise(job, events, elapsed, backstop_hit)
+    result = _summarise(job, events, elapsed, backstop_hit, stopped)
     result["id"] = job.get("id")
     return result
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--factory":
+        _factory_main(int(sys.argv[2]))
+        return
     _set_nondumpable()
+    factory = Factory()
+    factory.ensure()  # before the first job is read: it never sees one
     # Every job forks twice; objects the collector never scans are pages fork never copies.
     gc.collect()
     gc.freeze()
@@ -677,7 +902,7 @@ def main() -> None:
             if job.get("kind") == "ping":
                 result = {"kind": "pong", "id": job_id}
             else:
-                result = grade(job)
+                result = grade(job, factory)
         except WipeError as exc:
             result, fatal = {"id": job_id, "error": f"worker cannot clean up: {exc}"}, True
         except Exception as exc:  # noqa: BLE001 - a bad job must not kill the worker
@@ -687,8 +912,8 @@ def main() -> None:
         stdout.flush()
         # Clean up after answering (the host overlaps its work with ours); the next job is
         # read only once every stray is dead and /tmp is empty.
-        _kill_everything()
         try:
+            _kill_everything(factory)
             _wipe_all()
         except WipeError:
             fatal = True

@@ -29,7 +29,7 @@ def test_record_writes_a_balanced_table_and_resumes_for_free(tmp_path: Path) -> 
     table = tmp_path / "t.jsonl.gz"
     with FakeOpenAI(script) as fake:
         args = ["bench", "record", "--table", str(table), "--task", "sort_ints", "--task", "digit_sum",
-                "--preset", "quick", "--samples", "2", "--base-url", fake.base_url, "--model", "fake",
+                "--preset", "quick", "--samples", "2", "--temperature", "0.8", "--base-url", fake.base_url, "--model", "fake",
                 "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path / "h")]
         first = CliRunner().invoke(cli, args)
         assert first.exit_code == 0, first.output
@@ -38,7 +38,12 @@ def test_record_writes_a_balanced_table_and_resumes_for_free(tmp_path: Path) -> 
         assert len(rows) == 2 * 8 * 2 == len(fake.requests)
         assert {r["status"] for r in rows} == {"passed"}
         assert {"task", "task_hash", "template", "sample", "syntax_ok", "status", "finish_reason",
-                "passed", "total", "completion_tokens"} <= set(rows[0])
+                "passed", "total", "completion_tokens", "temperature", "code", "tests",
+                "visible", "visible_total"} <= set(rows[0])
+        by_task = {r["task"]: r for r in rows}
+        assert by_task["sort_ints"]["code"] == GOOD["sort_ints"].strip() or "sorted" in by_task["sort_ints"]["code"]
+        assert set(by_task["sort_ints"]["tests"]) == {"1"}
+        assert by_task["digit_sum"]["visible"] == "1" * by_task["digit_sum"]["visible_total"] != ""
         meta = json.loads((tmp_path / "t.meta.json").read_text())
         assert meta["rows"] == 32 and meta["model"] == "fake"
         again = CliRunner().invoke(cli, args)

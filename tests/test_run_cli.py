@@ -118,14 +118,22 @@ def test_killed_run_resumes_without_loss_or_double_counting(tmp_path: Path) -> N
 
 
 @pytest.mark.docker
-def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path, presses: int) -> None:
+    """One Ctrl-C stops after the samples in flight; a second stops at once. Either way the
+    run is marked stopped, exits 130 and resumes to exactly the full set of samples.
+
+    40 answers at 0.25 s, two at a time, leave seconds of work after the 4th sample, so the
+    signal always lands mid-run, even on a loaded machine."""
     with FakeOpenAI(slow) as fake:
         args = ["run", "--task", "sort_ints", "--base-url", fake.base_url, "--model", "fake",
-                "--episodes", "8", "--samples", "2", "--parallel", "2", "--home", str(tmp_path),
+                "--episodes", "20", "--samples", "2", "--parallel", "2", "--home", str(tmp_path),
                 "--tasks-dir", str(TASKS_DIR)]
         db = tmp_path / "harness.sqlite"
         proc = start_run(args, db, 4, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        proc.send_signal(signal.SIGINT)
+        for _ in range(presses):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.05)
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode == 130, output
         assert "resume with: harness run --resume" in output
@@ -133,7 +141,10 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path: Path) -> None:
         with sqlite3.connect(db) as conn:
             run_id, status = conn.execute("SELECT id, status FROM runs").fetchone()
         assert status == "stopped"
+        assert 4 <= count_samples(db) < 40
         resumed = invoke("run", "--resume", run_id, "--base-url", fake.base_url, "--model", "fake",
                          "--home", str(tmp_path), "--tasks-dir", str(TASKS_DIR))
         assert resumed.exit_code == 0, resumed.output
-        assert count_samples(db) == 16
+        with sqlite3.connect(db) as conn:
+            keys = conn.execute("SELECT episode, task, sample FROM samples").fetchall()
+        assert sorted(keys) == [(e, "sort_ints", s) for e in range(20) for s in range(2)]

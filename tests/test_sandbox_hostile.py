@@ -729,16 +729,105 @@ STOP_THE_JUDGE = src("""
         return [-999]
 """)
 
+STOP_EVERYTHING = src("""
+    import os, signal
+
+    def sort_ints(xs):
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) not in (1, os.getpid()):
+                try:
+                    os.kill(int(name), signal.SIGSTOP)
+                except OSError:
+                    pass
+        return [-999]
+""")
+
 
 @pytest.mark.parametrize("code", [
     pytest.param(SIGALRM_FLOOD, id="sigalrm-flood"),
-    pytest.param(STOP_THE_JUDGE, id="sigstop-judge"),
+    pytest.param(STOP_THE_JUDGE, id="sigstop-parent"),
+    pytest.param(STOP_EVERYTHING, id="sigstop-every-process"),
 ])
 def test_stalling_the_judge_finishes_in_bounded_time(hostile: Grader, sort_task: Task,
                                                      code: str) -> None:
     result, elapsed = grade(hostile, sort_task, code)
     assert_no_credit(result, sort_task)
     assert elapsed < BACKSTOP_S + 3, f"grading took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize("code", [STOP_THE_JUDGE, STOP_EVERYTHING], ids=["parent", "everything"])
+def test_a_stopped_judge_does_not_cost_the_backstop(hostile: Grader, sort_task: Task, code: str) -> None:
+    """A SIGSTOP from the candidate once held a worker for its full 18 s backstop."""
+    result, elapsed = grade(hostile, sort_task, code)
+    assert_no_credit(result, sort_task)
+    assert elapsed < BACKSTOP_S / 3, f"a stopped judge held the worker {elapsed:.1f} s"
+
+
+def test_the_candidate_memory_holds_no_job(solo: Grader, sort_task: Task) -> None:
+    """ESCAPE (unearned credit): freed pages of the candidate held the job line and the tests.
+
+    A candidate forked from the judge (or the worker) could read the tests' source and the
+    previous program back from its own memory through /proc/self/maps. Candidates now come
+    from a factory that never held a job: nothing of either is there to find.
+    """
+    found = SCAN_MEMORY + src("""
+        def _found():
+            return bool(_scan(rb"ZQXMARK(?=ER123)") or _scan(rb"def tes(?=t_)")
+                        or _scan(rb'"test_nam(?=es": \\[)') or _scan(rb"assert sort_in(?=ts)"))
+    """)
+    check = detector(found)
+    assert_no_credit(grade(solo, sort_task, check)[0], sort_task, ("failed",),
+                     escape="the candidate found the tests or the job line in its memory")
+    plant = "MARKER = 'ZQXMARKER123'\n\ndef sort_ints(xs):\n    return [-999]\n"
+    assert_no_credit(grade(solo, sort_task, plant)[0], sort_task)
+    assert_no_credit(grade(solo, sort_task, check)[0], sort_task, ("failed",),
+                     escape="the candidate found the previous program in its memory")
+
+
+FLOODS = {
+    "hard-links": src("""
+        import os
+
+        def flood():
+            with open("/tmp/base", "w") as handle:
+                handle.write("x")
+            for i in range(3_000_000):
+                try:
+                    os.link("/tmp/base", f"/tmp/l{i}")
+                except OSError:
+                    return
+    """),
+    "long-nested-names": src("""
+        import os
+
+        def flood():
+            fd = os.open("/tmp", os.O_RDONLY)
+            for i in range(60):
+                name = chr(97 + i % 26) * 250
+                try:
+                    os.mkdir(name, dir_fd=fd)
+                    new = os.open(name, os.O_RDONLY, dir_fd=fd)
+                except OSError:
+                    return
+                os.close(fd)
+                fd = new
+                with open(f"/proc/self/fd/{fd}/f", "w") as handle:
+                    handle.write("x")
+    """),
+}
+
+
+@pytest.mark.parametrize("kind", list(FLOODS))
+def test_tmp_floods_do_not_poison_the_next_program(solo: Grader, sort_task: Task, kind: str) -> None:
+    """Hard links once took the wipe 6.5 s (or the container's memory); names nested past
+    PATH_MAX once defeated it. The tmpfs bounds inodes and the wipe works relative to
+    open directories: the next program is graded at once, on the same worker."""
+    flood = FLOODS[kind] + "\nflood()\n\ndef sort_ints(xs):\n    return [-999]\n"
+    assert_no_credit(grade(solo, sort_task, flood)[0], sort_task)
+    result, elapsed = grade(solo, sort_task, CORRECT)
+    assert_full_credit(result, sort_task)
+    assert solo.sandbox.pool.replaced == 0, "the flood cost a worker replacement"
+    assert elapsed < 5.0, f"the next program waited {elapsed:.1f} s"
 
 
 # ------------------------------------------------------------------ descriptors and /proc
@@ -873,9 +962,17 @@ LEFTOVERS = {
     """, """
         import os
 
+        def _sid(pid):
+            try:
+                return os.getsid(pid)
+            except OSError:
+                return None
+
         def _found():
+            # the worker's session holds the worker, the judge and the factory (our parent)
             mine = {1, os.getpid(), os.getppid()}
-            return any(int(p) not in mine for p in os.listdir("/proc") if p.isdigit())
+            return any(int(p) not in mine and _sid(int(p)) not in (None, os.getsid(1))
+                       for p in os.listdir("/proc") if p.isdigit())
     """),
     "tmp-files": ("""
         import os, socket
@@ -1136,6 +1233,41 @@ READ_TESTS_FROM_MEMORY = src("""
         return ""
 """)
 
+SCAN_MEMORY = src("""
+    import ctypes, re
+
+    def _scan(pattern):
+        # every match of `pattern` in this process's writable memory (freed pages included)
+        hits = set()
+        with open("/proc/self/maps") as handle:
+            regions = handle.read().splitlines()
+        for line in regions:
+            span, perms = line.split()[:2]
+            start, end = (int(x, 16) for x in span.split("-"))
+            if perms[:2] != "rw" or end - start > 1 << 26:
+                continue
+            data = ctypes.string_at(start, end - start)
+            hits.update(m.group() for m in re.finditer(pattern, data))
+        return hits
+""")
+
+# The patterns never hold the text they look for in one piece (a lookahead splits it), so a
+# match is never the pattern itself.
+READ_TESTS_FROM_RAW_MEMORY = SCAN_MEMORY + src("""
+    import ast
+
+    def _table():
+        lines = []
+        for hit in _scan(rb"assert sort_in(?=ts\\()[^\\n\\\\]*"):
+            line = hit.decode("utf-8", "replace")
+            try:
+                ast.parse(line)
+                lines.append(line)
+            except SyntaxError:
+                pass
+        return "\\n".join(lines)
+""")
+
 LOOKUP_CHEAT = src("""
     def _answers(source):
         answers = {}
@@ -1158,6 +1290,7 @@ LOOKUP_CHEAT = src("""
 @pytest.mark.parametrize("reader", [
     pytest.param(READ_TESTS_FROM_FILE, id="tests-py-in-cwd"),
     pytest.param(READ_TESTS_FROM_MEMORY, id="inherited-judge-memory"),
+    pytest.param(READ_TESTS_FROM_RAW_MEMORY, id="raw-memory-scan"),
 ])
 def test_candidate_cannot_read_the_tests(hostile: Grader, sort_task: Task, reader: str) -> None:
     """ESCAPE (unearned credit): the candidate can read the trusted tests and copy the answers.
