@@ -253,10 +253,16 @@ def endpoint_options(func: F) -> F:
               help="Answers per decision.")
 @click.option("--reward", default="partial", show_default=True, help="Reward scheme.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--preset", default=None, help="Named subset of templates for the agent to search.")
+@click.option("--preset", default=None,
+              help="Named set of strategies to search (`harness templates strategies`).  [default: default]")
 @click.option("--templates", "template_ids", default=None,
-              help="Comma-separated template ids to search (instead of a preset).")
-@click.option("--template", default=None, help="Use one template only (implies --agent fixed).")
+              help="Comma-separated template or strategy ids (TEMPLATE@t0.2/best_of_3) to search.")
+@click.option("--template", default=None, help="Use one template or strategy only (implies --agent fixed).")
+@click.option("--call-price", type=click.FloatRange(0, 1), default=0.02, show_default=True,
+              help="Reward the agent gives up per model call beyond the first (0: ignore cost).")
+@click.option("--eval-samples", type=click.IntRange(0, 1000), default=4, show_default=True,
+              help="Fresh answers per task of the learned strategy and of the default after "
+                   "learning (0 skips the out-of-sample check).")
 @click.option("--temperature", type=click.FloatRange(0, 2), default=0.8, show_default=True)
 @click.option("--max-tokens", type=click.IntRange(16, 32768), default=512, show_default=True)
 @click.option("--fresh", is_flag=True, help="Ignore saved policies and stored runs: start over.")
@@ -268,15 +274,15 @@ def endpoint_options(func: F) -> F:
 @sandbox_options
 def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str, episodes: int, samples: int,
             reward: str, seed: int, preset: str | None, template_ids: str | None, template: str | None,
-            temperature: float, max_tokens: int, fresh: bool, resume: str | None, no_cache: bool,
+            call_price: float, eval_samples: int, temperature: float, max_tokens: int, fresh: bool, resume: str | None, no_cache: bool,
             model: str | None, base_url: str | None, api_key: str | None, parallel: int,
             tasks_dir: Path, home: Path, workers: int) -> None:
     """Learn which prompt template works for each task: generate, grade, learn, report."""
     from harness.console import console
     from harness.llm.client import GenerationParams
     from harness.llm.endpoints import EndpointRequest
-    from harness.prompts import DEFAULT_PRESET
     from harness.run import RunOptions, execute
+    from harness.strategies import DEFAULT_STRATEGY_PRESET
 
     if template and agent not in ("thompson", "fixed"):
         raise click.UsageError("--template uses one template: it cannot be combined with --agent")
@@ -284,13 +290,14 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str, episodes:
         raise click.UsageError("choose tasks with --task NAME or --tag TAG (or --resume RUN)")
     options = RunOptions(
         tasks=tasks, tags=tags, agent="fixed" if template else agent, episodes=episodes,
-        samples=samples, reward=reward, seed=seed, preset=preset or DEFAULT_PRESET,
+        samples=samples, reward=reward, seed=seed, preset=preset or DEFAULT_STRATEGY_PRESET,
         templates=tuple(t.strip() for t in template_ids.split(",") if t.strip()) if template_ids else (),
         template=template,
         endpoint=EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel),
         params=GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=seed),
         tasks_dir=tasks_dir, home=home, workers=workers, fresh=fresh, resume=resume,
-        use_cache=not no_cache, command=invoked_command(),
+        use_cache=not no_cache, command=invoked_command(), call_price=call_price,
+        eval_samples=eval_samples,
     )
     _, status = execute(options, console(), console(stderr=True))
     if status == "stopped":  # interrupted (Ctrl-C): the conventional exit status of SIGINT
@@ -307,9 +314,10 @@ def report_cmd(run_id: str, plot: Path | None, tasks_dir: Path, home: Path) -> N
     """Tables, pass@k, the learned best prompt and a learning-curve PNG for a run."""
     from harness.console import console
     from harness.errors import HarnessError
-    from harness.prompts import default_space
+    from harness.evaluation import evaluate
     from harness.report import learning_curve, print_run_report
     from harness.store import Store
+    from harness.strategies import strategy_space
     from harness.tasks import find_task
 
     store = Store(home)
@@ -317,7 +325,8 @@ def report_cmd(run_id: str, plot: Path | None, tasks_dir: Path, home: Path) -> N
     if run is None:
         known = ", ".join(r["id"] for r in store.list_runs()[-10:]) or "none"
         raise HarnessError(f"no run '{run_id}' in {store.path}; recent runs: {known}")
-    space = default_space().subset(run["config"]["templates"], name="report")
+    space = strategy_space("report", float(run["config"]["params"]["temperature"]),
+                           run["config"]["templates"])
     tasks = []
     for name in run["config"]["tasks"]:
         try:
@@ -328,8 +337,11 @@ def report_cmd(run_id: str, plot: Path | None, tasks_dir: Path, home: Path) -> N
     print_run_report(store, run_id, out, space, tasks)
     rows = store.samples(run_id)
     if rows:
+        evaluation = evaluate(store.samples(run_id, phase=None), rows)
+        level = (sum(t.default_reward for t in evaluation.tasks) / len(evaluation.tasks)
+                 if evaluation is not None else None)
         path = learning_curve(rows, plot or home / "reports" / f"{run_id}.png",
-                              f"{run_id}: reward per episode")
+                              f"{run_id}: reward against calls spent", level)
         out.print(f"learning curve: {path}")
 
 

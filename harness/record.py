@@ -19,16 +19,15 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.extract import extract_code
+from harness.errors import SandboxError
 from harness.grading import Grader
 from harness.llm.client import LLM, GenerationParams
-from harness.prompts import TemplateSpace, render
-from harness.runner import no_code_result
-from harness.results import GradeResult
+from harness.prompts import TemplateSpace
+from harness.strategies import Answer, Executor, Strategy
 from harness.tasks import Task, visible_checks
 
 # Tasks in (or near) the band where the embedded 1.5B model sometimes succeeds: where
@@ -59,26 +58,17 @@ class RecordPlan:
     prompt; a partial table is balanced at multiples of it."""
 
 
-def pass_vector(result: GradeResult, names: tuple[str, ...]) -> str:
-    """'1'/'0' per test in task order: compact, and enough to recompute every reward."""
+def table_row(task: Task, template: str, temperature: float, sample: int,
+              answer: Answer, visible_total: int) -> dict[str, Any]:
+    result = answer.result
     outcome = {t.name: t.outcome for t in result.tests}
-    return "".join("1" if outcome.get(name) == "passed" else "0" for name in names)
-
-
-def table_row(task: Task, template: str, temperature: float, sample: int, code: str,
-              finish_reason: str, tokens: int, result: GradeResult,
-              visible: GradeResult | None) -> dict[str, Any]:
-    row = {"task": task.name, "task_hash": task.hash, "template": template,
-           "temperature": temperature, "sample": sample, "code": code,
-           "syntax_ok": result.syntax_ok, "status": result.status,
-           "finish_reason": finish_reason, "passed": result.passed, "total": result.total,
-           "tests": pass_vector(result, task.test_names), "completion_tokens": tokens,
-           "visible": "", "visible_total": 0}
-    if visible is not None:
-        row["visible"] = "".join("1" if t.outcome == "passed" else "0" for t in visible.tests) \
-            or "0" * visible.total
-        row["visible_total"] = visible.total
-    return row
+    return {"task": task.name, "task_hash": task.hash, "template": template,
+            "temperature": temperature, "sample": sample, "code": answer.code,
+            "syntax_ok": result.syntax_ok, "status": result.status,
+            "finish_reason": answer.finish_reason, "passed": result.passed, "total": result.total,
+            "tests": "".join("1" if outcome.get(n) == "passed" else "0" for n in task.test_names),
+            "completion_tokens": answer.completion_tokens,
+            "visible": answer.visible or "0" * visible_total, "visible_total": visible_total}
 
 
 def row_key(row: dict[str, Any]) -> tuple:
@@ -98,7 +88,7 @@ def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) ->
 
 
 def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
-                 llms: dict[float, LLM], grader: Grader, out: Path, meta: dict[str, Any],
+                 llm: LLM, grader: Grader, out: Path, meta: dict[str, Any],
                  on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
                  concurrency: int = 4, save_every: int = 25) -> list[dict[str, Any]]:
     # One job = `chunk` consecutive samples of one cell, sent one after another from one
@@ -111,20 +101,15 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
             for task in tasks for template in plan.templates]
     rows: list[dict[str, Any]] = []
     meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)}}
-    visible_tasks = {task.name: visible_checks(task) for task in tasks}
+    executor = Executor(llm, grader.grade, space)
+    visible_total = {t.name: len(checks.test_names) if (checks := visible_checks(t)) else 0 for t in tasks}
 
     def one(r: int, task: Task, template: str, temperature: float) -> dict[str, Any]:
-        messages = render(space.get(template), task, space.components)
-        answer = llms[temperature].complete(messages, r)
-        extraction = extract_code(answer.text, task.entry_point)
-        code = extraction.code if extraction.found else ""
-        result = grader.grade(task, code) if extraction.found else no_code_result(task, extraction.reason)
-        checks = visible_tasks[task.name]
-        visible = None
-        if checks is not None:
-            visible = grader.grade(checks, code) if extraction.found else no_code_result(checks, extraction.reason)
-        return table_row(task, template, temperature, r, code, answer.finish_reason,
-                         answer.completion_tokens, result, visible)
+        answer = executor.run(task, Strategy(template, temperature, "single"), r)
+        if answer.result.infra:
+            raise SandboxError(f"the sandbox failed on {task.name}: {answer.result.message}; "
+                               "nothing was recorded for it; the same command resumes")
+        return table_row(task, template, temperature, r, answer, visible_total[task.name])
 
     lock = threading.Lock()
     stop = threading.Event()
@@ -188,8 +173,7 @@ def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str,
     with open_endpoint(request, home, log=err.print) as endpoint:
         sandbox = open_sandbox(SandboxConfig(workers=workers), log=err.print)
         grader = Grader(sandbox, store)
-        llms = {t: LLM(endpoint, store, replace(plan.params, temperature=t), concurrency=parallel)
-                for t in plan.temperatures}
+        llm = LLM(endpoint, store, plan.params, concurrency=parallel)
         meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
                 "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
                 "tasks": {t.name: t.hash for t in tasks}}
@@ -206,13 +190,11 @@ def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str,
                     done = progress.tasks[bar].completed + 1
                     progress.update(bar, advance=1, rate=f"pass {passed[0] / done:.2f}")
 
-                rows = record_table(plan, tasks, space, llms, grader, table_path, meta, on_row, parallel)
+                rows = record_table(plan, tasks, space, llm, grader, table_path, meta, on_row, parallel)
         except KeyboardInterrupt:
             err.print(f"[yellow]stopped[/]; what was graded is in {table_path} and the run store; "
                       "the same command resumes without repeating a model call")
             raise SystemExit(130) from None
         finally:
             grader.close()
-    calls = sum(llm.calls for llm in llms.values())
-    cached = sum(llm.cache_hits for llm in llms.values())
-    err.print(f"wrote {len(rows)} rows to {table_path} ({calls} model calls, {cached} cached)")
+    err.print(f"wrote {len(rows)} rows to {table_path} ({llm.calls} model calls, {llm.cache_hits} cached)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -21,11 +22,12 @@ from rich.live import Live
 from rich.table import Table
 
 from harness.errors import HarnessError
+from harness.evaluation import evaluate
 from harness.llm.client import GenerationParams
 from harness.llm.endpoints import EndpointRequest, describe_endpoint, open_endpoint
-from harness.prompts import DEFAULT_PRESET, TemplateSpace, default_space
 from harness.runner import Progress, RunConfig, Runner, build_agent, summarise
 from harness.store import Store
+from harness.strategies import DEFAULT_STRATEGY_PRESET, StrategySpace, strategy_space
 from harness.tasks import Task, find_task, select_tasks
 
 
@@ -40,7 +42,7 @@ class RunOptions:
     samples: int = 4
     reward: str = "partial"
     seed: int = 0
-    preset: str = DEFAULT_PRESET
+    preset: str = DEFAULT_STRATEGY_PRESET
     templates: tuple[str, ...] = ()
     template: str | None = None
     endpoint: EndpointRequest = EndpointRequest()
@@ -52,15 +54,17 @@ class RunOptions:
     resume: str | None = None
     use_cache: bool = True
     command: str = ""
+    call_price: float = 0.02
+    eval_samples: int = 4
 
 
-def choose_space(options: RunOptions) -> TemplateSpace:
-    space = default_space()
+def choose_space(options: RunOptions) -> StrategySpace:
+    temperature = options.params.temperature
     if options.template:
-        return space.subset([options.template], name="single")
+        return strategy_space("single", temperature, [options.template])
     if options.templates:
-        return space.subset(options.templates)
-    return space.with_preset(options.preset)
+        return strategy_space("custom", temperature, options.templates)
+    return strategy_space(options.preset, temperature)
 
 
 def validate_names(options: RunOptions) -> None:
@@ -72,13 +76,14 @@ def validate_names(options: RunOptions) -> None:
     get_reward(options.reward)
 
 
-def config_from(options: RunOptions, tasks: list[Task], space: TemplateSpace) -> RunConfig:
+def config_from(options: RunOptions, tasks: list[Task], space: StrategySpace) -> RunConfig:
     model, endpoint_id = describe_endpoint(options.endpoint)
     return RunConfig(
         tasks=tuple(t.name for t in tasks), agent=options.agent, episodes=options.episodes,
         samples=options.samples, reward=options.reward, seed=options.seed, templates=space.ids,
         model=model, endpoint=endpoint_id, params=options.params,
-        task_hashes=tuple(t.hash for t in tasks),
+        task_hashes=tuple(t.hash for t in tasks), call_price=options.call_price,
+        eval_samples=options.eval_samples,
     )
 
 
@@ -151,10 +156,9 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
     from harness.sandbox.pool import SandboxConfig
 
     store = Store(options.home)
-    space = default_space()
     if options.resume:
         config, run_id = resolve_resume(store, options)
-        space = space.subset(config.templates, name="resumed")
+        space = strategy_space("resumed", config.params.temperature, config.templates)
         endpoint_request = replace(options.endpoint, model=options.endpoint.model or config.model)
         options = replace(options, agent=config.agent, reward=config.reward, endpoint=endpoint_request)
         tasks = load_run_tasks(config, options.tasks_dir)
@@ -197,6 +201,7 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
         runner = Runner(config, tasks, space, llm, grader.grade, store, agent, run_id,
                         concurrency=options.endpoint.parallel)
         status = "stopped"
+        started = time.perf_counter()
         try:
             with Live(progress_table(runner.progress, run_id, config.episodes), console=err,
                       refresh_per_second=4, transient=True) as live, graceful_interrupt(runner, err):
@@ -211,7 +216,11 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
                        "sandbox_s": runner.progress.sandbox_s, "agent_s": runner.progress.agent_s,
                        "llm_calls": llm.calls, "llm_cache_hits": llm.cache_hits,
                        "sandbox_runs": grader.executed, "sandbox_cache_hits": grader.cache_hits,
-                       "infra_failures": store.infra_failures(run_id)}
+                       "infra_failures": store.infra_failures(run_id),
+                       "wall_s": time.perf_counter() - started, "strategy_calls": runner.progress.calls}
+            evaluation = evaluate(store.samples(run_id, phase=None), rows, seed=config.seed)
+            if evaluation is not None:
+                summary["evaluation"] = evaluation.to_dict()
             store.finish_run(run_id, status, summary)
             if status == "stopped":
                 err.print(f"[yellow]stopped[/]; resume with: harness run --resume {run_id}")

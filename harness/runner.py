@@ -1,7 +1,11 @@
-"""The main job: an agent picks prompt templates, the LLM answers, the sandbox grades, the agent learns.
+"""The main job: an agent picks strategies, the LLM answers, the sandbox grades, the agent learns.
 
 An episode is one round over the chosen tasks: for each task the agent picks
-a template and K samples are generated with it. Generation and grading
+a strategy (template, temperature, selection; see strategies.py) and K samples
+are produced with it. The agent learns each sample's reward minus
+`call_price` per extra call. After the last episode the run draws fresh answers
+(never the ones it learned from) of the learned strategy and of the default
+template, so the uplift it reports is out of sample. Generation and grading
 overlap: up to `concurrency` requests are always in flight while finished
 answers are graded on the warm pool, so the LLM never waits for the sandbox.
 Every graded sample is written to the run store as it arrives; a killed run
@@ -15,7 +19,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -24,12 +28,11 @@ from harness.agents import make_agent
 from harness.agents.base import Agent, Context
 from harness.context import TaskHistory, make_context
 from harness.errors import HarnessError, SandboxError
-from harness.extract import extract_code
 from harness.llm.client import LLM, GenerationParams
-from harness.prompts import Template, TemplateSpace, render
 from harness.results import GradeResult
 from harness.rewards import compute_reward
 from harness.store import Store
+from harness.strategies import DEFAULT_TEMPLATE, Executor, Strategy, StrategySpace
 from harness.tasks import Task
 
 INFRA_LIMIT = 3
@@ -53,7 +56,8 @@ class RunConfig:
     seed: int = 0
     """Seeds the agent and the endpoint's sampling."""
     templates: tuple[str, ...] = ()
-    """Template ids the agent chooses among."""
+    """Strategy ids the agent chooses among (a bare template id: one call at the run's
+    temperature)."""
     model: str = ""
     """Model id as the endpoint knows it."""
     endpoint: str = ""
@@ -62,6 +66,12 @@ class RunConfig:
     """Sampling parameters."""
     task_hashes: tuple[str, ...] = ()
     """Content hashes of the tasks, in the order of `tasks`."""
+    call_price: float = 0.02
+    """Reward the agent gives up per call beyond the first: a best-of-3 that makes three calls
+    must gain 0.04 reward to beat one call. 0 ignores cost. Stored rewards stay undiscounted."""
+    eval_samples: int = 4
+    """Fresh answers per task of the learned strategy and of the default template after
+    learning (0 skips the evaluation)."""
 
     def run_id(self) -> str:
         digest = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
@@ -86,12 +96,24 @@ class SampleRow:
     result: GradeResult
     reward: float | None
     """None only for an infrastructure failure, which is never stored as a sample."""
+    calls: int = 1
+    """Model calls the strategy made for this sample."""
+    visible: str = ""
+    """Pass vector of the kept answer on the visible examples."""
+    phase: str = "learn"
+    """learn, or eval_learned / eval_default for the fresh evaluation answers."""
 
     def as_store_row(self) -> dict[str, Any]:
         data = asdict(self)
         data["result"] = self.result.to_dict()
         data.update(status=self.result.status, passed=self.result.passed, total=self.result.total)
         return data
+
+
+EVAL_EPISODES = {"eval_learned": -1, "eval_default": -2}
+"""Evaluation samples are stored under these episode numbers (learning uses 0..)."""
+EVAL_INDEX = {"eval_learned": 2_000_000, "eval_default": 1_000_000}
+"""First sample index of each evaluation stream: far from any learning answer's."""
 
 
 @dataclass
@@ -107,6 +129,8 @@ class Progress:
     best: str = "-"
     infra: int = 0
     """Sandbox failures (retried, never scored)."""
+    calls: int = 0
+    """Model calls behind the recorded samples (cached ones included: the strategies' cost)."""
     llm_s: float = 0.0
     sandbox_s: float = 0.0
     agent_s: float = 0.0
@@ -121,15 +145,10 @@ class Progress:
         return self.fresh_tokens / elapsed if elapsed > 0 else 0.0
 
 
-def no_code_result(task: Task, reason: str) -> GradeResult:
-    return GradeResult(syntax_ok=False, status="syntax_error", tests=(), passed=0,
-                       total=len(task.test_names), message=f"no code in the answer: {reason}")
-
-
 class Runner:
     """Drives one run to completion (or to a clean stop), writing everything to the store."""
 
-    def __init__(self, config: RunConfig, tasks: list[Task], space: TemplateSpace, llm: LLM,
+    def __init__(self, config: RunConfig, tasks: list[Task], space: StrategySpace, llm: LLM,
                  grade: Callable[[Task, str], GradeResult], store: Store, agent: Agent,
                  run_id: str, concurrency: int = 4,
                  on_progress: Callable[[Progress], None] | None = None) -> None:
@@ -148,19 +167,36 @@ class Runner:
         self.progress = Progress(total=config.episodes * len(tasks) * config.samples)
         self.stop_requested = False
         self.infra_streak = 0
+        self.executor = Executor(llm, self._grade_timed, space.templates)
+
+    def _grade_timed(self, task: Task, code: str) -> GradeResult:
+        t0 = time.perf_counter()
+        try:
+            return self.grade(task, code)
+        finally:
+            self.progress.sandbox_s += time.perf_counter() - t0
 
     # -- agent plumbing
     def context(self, task: Task) -> Context:
         return make_context(task, self.history[task.name])
 
-    def learn(self, task: Task, template: str, reward: float) -> None:
+    def net(self, reward: float, calls: int) -> float:
+        """What the agent learns: the reward less the price of the calls beyond the first."""
+        return reward - self.config.call_price * (calls - 1)
+
+    def learn(self, task: Task, arm: str, reward: float, calls: int) -> None:
         t0 = time.perf_counter()
-        self.agent.update(self.context(task), self.arm_ids.index(template), reward)
-        self.history[task.name] = self.history[task.name].add(reward)
+        net = self.net(reward, calls)
+        self.agent.update(self.context(task), self.arm_ids.index(arm), net)
+        self.history[task.name] = self.history[task.name].add(net)
         self.progress.agent_s += time.perf_counter() - t0
 
-    def template(self, template_id: str) -> Template:
-        return self.space.get(template_id)
+    def _reserve(self, slots: Counter[tuple[str, str, float]], task: Task, strategy: Strategy) -> int:
+        """Sample indices for one use of a strategy: each call of the cell gets its own."""
+        key = (task.name, strategy.template, strategy.temperature)
+        index = slots[key]
+        slots[key] += strategy.draws
+        return index
 
     # -- the loop
     def run(self) -> str:
@@ -168,67 +204,88 @@ class Runner:
         recorded = self.store.samples(self.run_id)
         done_keys = {(r["episode"], r["task"], r["sample"]) for r in recorded}
         chosen: dict[tuple[int, str], str] = {}
-        pulls: Counter[tuple[str, str]] = Counter()
+        slots: Counter[tuple[str, str, float]] = Counter()
         by_name = {t.name: t for t in self.tasks}
         for row in recorded:  # replay what a killed run already learned
             chosen[(row["episode"], row["task"])] = row["template"]
-            pulls[(row["task"], row["template"])] += 1
             if row["task"] in by_name and row["template"] in self.arm_ids:
-                self.learn(by_name[row["task"]], row["template"], float(row["reward"]))
-            self._count(row["status"], 0)
+                self._reserve(slots, by_name[row["task"]], self.space.get(row["template"]))
+                self.learn(by_name[row["task"]], row["template"], float(row["reward"]),
+                           int(row["calls"]))
+            self._count(row["status"], 0, int(row["calls"]))
         decisions = [(e, t) for e in range(self.config.episodes) for t in self.tasks]
+
+        def plan() -> Iterator[tuple]:
+            for episode, task in decisions:
+                self.progress.episode = episode + 1
+                missing = [k for k in range(self.config.samples)
+                           if (episode, task.name, k) not in done_keys]
+                if not missing:
+                    continue
+                arm = chosen.get((episode, task.name)) or self._choose(task)
+                strategy = self.space.get(arm)
+                for k in missing:
+                    yield (episode, task, k, arm, self._reserve(slots, task, strategy), "learn")
+
+        status = self._drain(plan(), learn=True)
+        if status == "finished" and self.config.eval_samples > 0:
+            status = self._drain(self._eval_jobs(), learn=False)
+        return status
+
+    def _eval_jobs(self) -> Iterator[tuple]:
+        """Fresh answers of the learned strategy and of the default template, per task."""
+        recorded = {(r["episode"], r["task"], r["sample"]) for r in self.store.samples(self.run_id, phase=None)}
+        default = Strategy(DEFAULT_TEMPLATE, self.config.params.temperature, "single").id
+        for task in self.tasks:
+            learned = self.arm_ids[self.agent.best(self.context(task))]
+            for phase, arm in (("eval_learned", learned), ("eval_default", default)):
+                strategy = self.space.get(arm)
+                for j in range(self.config.eval_samples):
+                    if (EVAL_EPISODES[phase], task.name, j) not in recorded:
+                        yield (EVAL_EPISODES[phase], task, j, arm,
+                               EVAL_INDEX[phase] + j * strategy.draws, phase)
+
+    def _drain(self, jobs: Iterator[tuple], learn: bool) -> str:
+        """Keep `concurrency` samples in flight until `jobs` runs out or a stop is asked."""
         pending: dict[Future[SampleRow], tuple] = {}
         executor = ThreadPoolExecutor(max_workers=self.concurrency + 2, thread_name_prefix="sample")
-        status = "finished"
+        exhausted = False
         try:
-            index = 0
-            while index < len(decisions) or pending:
-                while (index < len(decisions) and len(pending) < self.concurrency
-                       and not self.stop_requested):
-                    episode, task = decisions[index]
-                    index += 1
-                    self.progress.episode = episode + 1
-                    missing = [k for k in range(self.config.samples)
-                               if (episode, task.name, k) not in done_keys]
-                    if not missing:
-                        continue
-                    template = chosen.get((episode, task.name)) or self._choose(task)
-                    messages = render(self.template(template), task, self.space.components)
-                    for k in missing:
-                        cache_index = pulls[(task.name, template)]
-                        pulls[(task.name, template)] += 1
-                        job = (episode, task, k, template, messages, cache_index)
-                        pending[executor.submit(self._sample, *job)] = job
-                if not pending:
-                    if self.stop_requested:
+            while not exhausted or pending:
+                while not exhausted and len(pending) < self.concurrency and not self.stop_requested:
+                    job = next(jobs, None)
+                    if job is None:
+                        exhausted = True
                         break
-                    continue
+                    pending[executor.submit(self._sample, *job)] = job
+                if not pending:
+                    break
                 finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
                     job = pending.pop(future)
-                    episode, task, _, template = job[:4]
+                    task, arm = job[1], job[3]
                     row = future.result()
                     if row.result.infra:  # the sandbox failed, not the code: count it, try again
                         self._infra_failure(row)
                         pending[executor.submit(self._sample, *job)] = job
                         continue
                     self.infra_streak = 0
-                    if self.store.add_sample(self.run_id, row.as_store_row()):
-                        self.learn(task, template, row.reward)
-                        self._count(row.result.status, 0 if row.cached else row.completion_tokens)
+                    if self.store.add_sample(self.run_id, row.as_store_row()) and learn:
+                        assert row.reward is not None
+                        self.learn(task, arm, row.reward, row.calls)
+                        self._count(row.result.status, 0 if row.cached else row.completion_tokens,
+                                    row.calls)
                         self.on_progress(self.progress)
-                if self.stop_requested and index < len(decisions):
-                    status = "stopped"
         except KeyboardInterrupt:
-            status = "stopped"
             self.stop_requested = True
             for future in pending:
                 future.cancel()
             raise
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
-            self.store.put_policy(self.policy_key(), self.agent.name, self.agent.state())
-        return status
+            if learn:
+                self.store.put_policy(self.policy_key(), self.agent.name, self.agent.state())
+        return "stopped" if self.stop_requested and not exhausted else "finished"
 
     def _choose(self, task: Task) -> str:
         t0 = time.perf_counter()
@@ -248,30 +305,23 @@ class Runner:
                 "nothing was scored for it. Check Docker with `harness sandbox doctor`, then "
                 f"continue with `harness run --resume {self.run_id}`")
 
-    def _count(self, status: str, tokens: int) -> None:
+    def _count(self, status: str, tokens: int, calls: int) -> None:
         self.progress.done += 1
         self.progress.passed += status == "passed"
         self.progress.fresh_tokens += tokens
+        self.progress.calls += calls
 
-    def _sample(self, episode: int, task: Task, k: int, template: str,
-                messages: list[dict[str, str]], cache_index: int) -> SampleRow:
+    def _sample(self, episode: int, task: Task, k: int, arm: str, index: int, phase: str) -> SampleRow:
         t0 = time.perf_counter()
-        completion = self.llm.complete(messages, cache_index)
-        t1 = time.perf_counter()
-        extraction = extract_code(completion.text, task.entry_point)
-        if extraction.found:
-            result = self.grade(task, extraction.code)
-        else:
-            result = no_code_result(task, extraction.reason)
-        t2 = time.perf_counter()
-        self.progress.llm_s += t1 - t0
-        self.progress.sandbox_s += t2 - t1
+        answer = self.executor.run(task, self.space.get(arm), index)
+        self.progress.llm_s += time.perf_counter() - t0  # wall time of the whole strategy
         return SampleRow(
-            episode=episode, task=task.name, sample=k, task_hash=task.hash, template=template,
-            llm_key=completion.key, response=completion.text, code=extraction.code,
-            finish_reason=completion.finish_reason, completion_tokens=completion.completion_tokens,
-            cached=completion.cached, result=result,
-            reward=None if result.infra else compute_reward(self.config.reward, result),
+            episode=episode, task=task.name, sample=k, task_hash=task.hash, template=arm,
+            llm_key=answer.llm_key, response=answer.text, code=answer.code,
+            finish_reason=answer.finish_reason, completion_tokens=answer.completion_tokens,
+            cached=answer.cached, result=answer.result,
+            reward=None if answer.result.infra else compute_reward(self.config.reward, answer.result),
+            calls=answer.calls, visible=answer.visible, phase=phase,
         )
 
     def policy_key(self) -> str:
@@ -284,12 +334,17 @@ def policy_key(config: RunConfig) -> str:
     return f"{config.agent}|{config.model}|{arms}|{config.reward}"
 
 
-def build_agent(config: RunConfig, space: TemplateSpace, store: Store, fresh: bool) -> tuple[Agent, bool]:
+def build_agent(config: RunConfig, space: StrategySpace, store: Store, fresh: bool) -> tuple[Agent, bool]:
     """The run's agent, warm-started from the store unless `fresh`."""
     from harness.context import FEATURE_DIM
 
-    # successive halving plans its rounds from the budget: rewards per task in this run
-    overrides = {"budget": config.episodes * config.samples} if config.agent == "successive_halving" else {}
+    budget = config.episodes * config.samples  # rewards per task in this run
+    overrides: dict[str, Any] = {}
+    if config.agent == "successive_halving":  # plans its rounds from the budget
+        overrides["budget"] = budget
+    if config.agent == "ppo":  # several updates within a run, not one after its end
+        overrides["rollout"] = max(4, min(32, budget * len(config.tasks) // 4))
+        overrides["minibatch"] = max(2, overrides["rollout"] // 2)
     agent = make_agent(config.agent, space.arm_space(), FEATURE_DIM, config.seed, **overrides)
     warm = False
     if not fresh and (saved := store.get_policy(policy_key(config))) is not None:

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS samples (
     finish_reason TEXT, completion_tokens INTEGER, cached INTEGER NOT NULL DEFAULT 0,
     result TEXT NOT NULL, reward REAL NOT NULL, status TEXT NOT NULL,
     passed INTEGER NOT NULL, total INTEGER NOT NULL, created REAL NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 1, visible TEXT NOT NULL DEFAULT '',
+    phase TEXT NOT NULL DEFAULT 'learn',
     PRIMARY KEY (run_id, episode, task, sample)
 );
 CREATE TABLE IF NOT EXISTS infra_failures (
@@ -53,6 +55,17 @@ CREATE TABLE IF NOT EXISTS policies (
 );
 """
 
+
+SAMPLE_COLUMNS = ("run_id", "episode", "task", "sample", "task_hash", "template", "llm_key",
+                  "response", "code", "finish_reason", "completion_tokens", "cached", "result",
+                  "reward", "status", "passed", "total", "created", "calls", "visible", "phase")
+SAMPLE_COLUMNS_ADDED = {
+    "calls": "INTEGER NOT NULL DEFAULT 1",
+    "visible": "TEXT NOT NULL DEFAULT ''",
+    "phase": "TEXT NOT NULL DEFAULT 'learn'",
+}
+"""Sample columns added after the first release: strategies' cost, visible checks, and
+whether a sample was learned from or is a fresh evaluation answer."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,16 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
+
+    def _migrate(self) -> None:
+        """Add the columns a store made by an older harness lacks (its rows keep defaults)."""
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(samples)")}
+        for column, ddl in SAMPLE_COLUMNS_ADDED.items():
+            if column not in have:
+                self._conn.execute(f"ALTER TABLE samples ADD COLUMN {column} {ddl}")
+        self._conn.commit()
 
     def close(self) -> None:
         with self._lock:
@@ -159,23 +181,24 @@ class Store:
         """Record one graded sample; False if that (episode, task, sample) was already recorded."""
         with self._tx() as c:
             cur = c.execute(
-                "INSERT OR IGNORE INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR IGNORE INTO samples ({', '.join(SAMPLE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(SAMPLE_COLUMNS))})",
                 (run_id, row["episode"], row["task"], row["sample"], row["task_hash"],
                  row["template"], row["llm_key"], row["response"], row["code"],
                  row.get("finish_reason"), row.get("completion_tokens"), int(row.get("cached", 0)),
                  json.dumps(row["result"]), row["reward"], row["status"], row["passed"],
-                 row["total"], time.time()))
+                 row["total"], time.time(), int(row.get("calls", 1)), row.get("visible", ""),
+                 row.get("phase", "learn")))
             return cur.rowcount == 1
 
-    def samples(self, run_id: str) -> list[dict[str, Any]]:
-        cols = ("run_id", "episode", "task", "sample", "task_hash", "template", "llm_key",
-                "response", "code", "finish_reason", "completion_tokens", "cached", "result",
-                "reward", "status", "passed", "total", "created")
-        rows = self._all(f"SELECT {', '.join(cols)} FROM samples WHERE run_id=? "
-                         "ORDER BY created, episode, task, sample", (run_id,))
+    def samples(self, run_id: str, phase: str | None = "learn") -> list[dict[str, Any]]:
+        """A run's samples in arrival order: the learning ones by default, every phase with None."""
+        where, args = ("run_id=?", (run_id,)) if phase is None else ("run_id=? AND phase=?", (run_id, phase))
+        rows = self._all(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples WHERE {where} "
+                         "ORDER BY created, episode, task, sample", args)
         out = []
         for row in rows:
-            record = dict(zip(cols, row, strict=True))
+            record = dict(zip(SAMPLE_COLUMNS, row, strict=True))
             record["result"] = json.loads(record["result"])
             out.append(record)
         return out

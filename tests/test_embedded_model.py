@@ -43,13 +43,14 @@ def test_default_run_on_embedded_model_then_answered_from_caches(tmp_path: Path)
     args = ["run", "--task", "sort_ints", "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path)]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
-    assert "learned best prompt for sort_ints" in first.output
-    assert "pass@1" in first.output
+    assert "verdict:" in first.output and "pass@1" in first.output
     store = Store(tmp_path)
     calls = store.call_count()
-    assert calls == 32  # 8 episodes x 4 samples, defaults
+    rows = store.samples(store.list_runs()[0]["id"], phase=None)
+    assert len(rows) == 32 + 2 * 4  # 8 episodes x 4 samples, then 4 fresh answers per side
+    assert calls == sum(r["calls"] for r in rows)  # every call of every strategy, once
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0, second.output
     assert "already finished" in second.output
-    assert "learned best prompt for sort_ints" in second.output
+    assert "verdict:" in second.output
     assert store.call_count() == calls

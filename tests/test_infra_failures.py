@@ -12,12 +12,12 @@ from harness.context import FEATURE_DIM
 from harness.errors import HarnessError, SandboxError
 from harness.grading import Grader, Sandbox, job_for, parse_reply
 from harness.llm.client import LLM, Endpoint, GenerationParams
-from harness.prompts import default_space
 from harness.results import INFRA_ERROR, GradeResult
 from harness.rewards import compute_reward
 from harness.runner import INFRA_LIMIT, RunConfig, Runner
 from harness.sandbox.pool import SandboxConfig
 from harness.store import Store
+from harness.strategies import strategy_space
 from harness.tasks import Task
 from tests.fake_openai import FakeOpenAI, completion
 
@@ -63,7 +63,7 @@ def script(body: dict, index: int) -> tuple[int, dict]:
 
 
 def make_runner(url: str, home: Path, task: Task, grade: Any, run_id: str) -> tuple[Runner, Store]:  # noqa: ANN401
-    space = default_space("quick")
+    space = strategy_space("quick", 0.8)
     config = RunConfig(tasks=(task.name,), agent="thompson", episodes=3, samples=2,
                        templates=space.ids, model="fake", params=GenerationParams(seed=0))
     store = Store(home)
@@ -97,6 +97,8 @@ def test_a_run_stops_on_repeated_sandbox_failures_and_resumes_without_zeros(
         assert resumed.run() == "finished"
         rows = store.samples("run-infra")
         assert len(rows) == 6 and all(r["status"] == "passed" and r["reward"] == 1.0 for r in rows)
+        fresh = store.samples("run-infra", phase=None)
+        assert len(fresh) == 6 + 2 * 4  # the fresh evaluation answers, learned and default
 
 
 @pytest.mark.docker

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness.errors import LLMError
@@ -154,8 +154,11 @@ class LLM:
         self.cache_hits = 0
         self._lock = threading.Lock()
 
-    def complete(self, messages: list[dict[str, str]], sample_index: int = 0) -> Completion:
-        key = cache_key(self.endpoint, messages, self.params, sample_index)
+    def complete(self, messages: list[dict[str, str]], sample_index: int = 0,
+                 temperature: float | None = None) -> Completion:
+        """One answer; `temperature` overrides the client's own (strategies sample at several)."""
+        params = self.params if temperature is None else replace(self.params, temperature=temperature)
+        key = cache_key(self.endpoint, messages, params, sample_index)
         if self.use_cache and (hit := self.store.get_response(key)) is not None:
             with self._lock:
                 self.cache_hits += 1
@@ -169,7 +172,7 @@ class LLM:
                 key,
             )
         with self._slots:
-            completion, attempts = self._call(messages, sample_index, key)
+            completion, attempts = self._call(messages, sample_index, key, params)
         self.store.record_answer(key, self.endpoint.model, CachedResponse(
             completion.text, completion.finish_reason, completion.prompt_tokens,
             completion.completion_tokens, completion.latency_s), attempts)
@@ -177,8 +180,8 @@ class LLM:
             self.calls += 1
         return completion
 
-    def _request(self, messages: list[dict[str, str]], sample_index: int) -> Any:  # noqa: ANN401
-        params = self.params
+    def _request(self, messages: list[dict[str, str]], sample_index: int,
+                 params: GenerationParams) -> Any:  # noqa: ANN401
         kwargs: dict[str, Any] = {
             "model": self.endpoint.model,
             "messages": messages,
@@ -192,13 +195,13 @@ class LLM:
         return self._client.chat.completions.create(**kwargs)
 
     def _call(
-        self, messages: list[dict[str, str]], sample_index: int, key: str
+        self, messages: list[dict[str, str]], sample_index: int, key: str, params: GenerationParams
     ) -> tuple[Completion, int]:
         last: BaseException | None = None
         for attempt in range(1, self.retry.attempts + 1):
             started = time.perf_counter()
             try:
-                response = self._request(messages, sample_index)
+                response = self._request(messages, sample_index, params)
                 choice = response.choices[0]
                 text = choice.message.content or ""
                 usage = response.usage
