@@ -75,6 +75,24 @@ def row_key(row: dict[str, Any]) -> tuple:
     return (row["task"], row["template"], row.get("temperature", 0.0), row["sample"])
 
 
+def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[str, Any]]:
+    """Rows of an earlier recording of the same plan, model and prompts that are still valid:
+    a table committed from another machine resumes without its run store."""
+    meta_path = path.with_name(path.name.removesuffix(".jsonl.gz") + ".meta.json")
+    if not path.exists() or not meta_path.exists():
+        return []
+    old = json.loads(meta_path.read_text())
+    now = json.loads(json.dumps(meta))  # as it would read back (tuples become lists)
+    same = all(old.get(k) == now.get(k) for k in ("model", "endpoint", "template_space")) and \
+        old.get("plan", {}).get("params") == now["plan"]["params"]
+    if not same:
+        return []
+    hashes = {t.name: t.hash for t in tasks}
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [r for r in rows if hashes.get(r["task"]) == r["task_hash"] and "code" in r]
+
+
 def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     ordered = sorted(rows, key=row_key)
@@ -99,8 +117,9 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
     jobs = [(range(start, min(start + chunk, plan.samples)), task, template, temperature)
             for start in range(0, plan.samples, chunk) for temperature in plan.temperatures
             for task in tasks for template in plan.templates]
-    rows: list[dict[str, Any]] = []
     meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)}}
+    rows = kept_rows(out, meta, tasks)
+    have = {row_key(r) for r in rows}
     executor = Executor(llm, grader.grade, space)
     visible_total = {t.name: len(checks.test_names) if (checks := visible_checks(t)) else 0 for t in tasks}
 
@@ -119,6 +138,8 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
         for r in samples:
             if stop.is_set():  # interrupted: finish the sample in flight, start no other
                 return
+            if (task.name, template, temperature, r) in have:
+                continue  # already in the table (perhaps recorded on another machine)
             row = one(r, task, template, temperature)
             with lock:
                 rows.append(row)

@@ -49,3 +49,14 @@ def test_record_writes_a_balanced_table_and_resumes_for_free(tmp_path: Path) -> 
         again = CliRunner().invoke(cli, args)
         assert again.exit_code == 0, again.output
         assert len(fake.requests) == 32  # every answer came from the cache
+        # another machine: no run store, only the table; it resumes from the table's rows
+        with gzip.open(table, "rt") as handle:
+            lines = handle.readlines()
+        with gzip.open(table, "wt") as handle:
+            handle.writelines(lines[:20])
+        elsewhere = [a if a != str(tmp_path / "h") else str(tmp_path / "other") for a in args]
+        third = CliRunner().invoke(cli, elsewhere)
+        assert third.exit_code == 0, third.output
+        assert len(fake.requests) == 32 + 12  # only the 12 rows the table lacked
+        with gzip.open(table, "rt") as handle:
+            assert len(handle.readlines()) == 32
