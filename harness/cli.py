@@ -358,6 +358,7 @@ def templates_list(preset: str | None) -> None:
 
     from harness.console import console
     from harness.prompts import COMPONENTS, NAMED, PRESETS, default_space
+    from harness.strategies import DEFAULT_STRATEGY_PRESET, STRATEGY_PRESETS, strategy_space
 
     out = console()
     comp = Table(title="components (a factored template picks one option of each)")
@@ -366,12 +367,25 @@ def templates_list(preset: str | None) -> None:
     for c in COMPONENTS:
         comp.add_row(c.key, c.name, ", ".join(f"{i}={o.name}" for i, o in enumerate(c.options)))
     out.print(comp)
-    pre = Table(title="presets")
+    pre = Table(title="presets (`harness run --preset NAME`; strategies = template x temperature x selection)")
     for col in ("preset", "arms", "about"):
         pre.add_column(col)
+    for name, (about, *_rest) in STRATEGY_PRESETS.items():
+        default = " (the default)" if name == DEFAULT_STRATEGY_PRESET else ""
+        pre.add_row(name, str(len(strategy_space(name, 0.8).ids)), about + default)
     for name, (about, _) in PRESETS.items():
-        pre.add_row(name, str(len(default_space(name).templates)), about)
+        pre.add_row(name, str(len(default_space(name).templates)),
+                    f"{about}; one call at the run's --temperature")
     out.print(pre)
+    sel = Table(title="selections (how a strategy uses its template)")
+    for col in ("selection", "calls", "rule"):
+        sel.add_column(col)
+    sel.add_row("single", "1", "one answer")
+    sel.add_row("best_of_k", "1..k", "answers until one passes every visible example (else the one "
+                "passing most; no examples: the first with valid syntax); k = 2, 3, 5")
+    sel.add_row("repair", "1..2", "one answer; if it fails a visible example, that example and "
+                "its error go back to the model once")
+    out.print(sel)
     named = Table(title="named templates")
     for col in ("id", "about"):
         named.add_column(col)
@@ -379,7 +393,7 @@ def templates_list(preset: str | None) -> None:
         named.add_row(t.id, t.description)
     out.print(named)
     if preset:
-        out.print("\n".join(default_space(preset).ids))
+        out.print("\n".join(strategy_space(preset, 0.8).ids))
 
 
 @templates.command("show")
@@ -390,9 +404,14 @@ def templates_show(template_id: str, task_name: str, tasks_dir: Path) -> None:
     """Render template ID for a task, exactly as the model sees it."""
     from harness.console import console
     from harness.prompts import default_space, template_text
+    from harness.strategies import parse_strategy
     from harness.tasks import find_task
 
-    template = default_space().get(template_id)
+    strategy = parse_strategy(template_id, 0.8)
+    template = default_space().get(strategy.template)
+    if "@" in template_id or "/" in template_id:
+        console().print(f"# temperature {strategy.temperature:g}, selection {strategy.selection}",
+                        markup=False)
     console().print(template_text(template, find_task(tasks_dir, task_name)), markup=False)
 
 

@@ -193,7 +193,8 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
         if not existing:
             provenance = {**base_provenance(), "command": options.command or base_provenance()["command"],
                           "sandbox_image": sandbox.image_id,
-                          "template_space": space.fingerprint(), "warm_start": warm,
+                          "template_space": space.templates.fingerprint(),
+                          "strategy_space": space.fingerprint(), "warm_start": warm,
                           "tasks": {t.name: t.hash for t in tasks}}
             store.create_run(run_id, {**asdict(config)}, provenance)
         llm = LLM(endpoint, store, config.params, concurrency=options.endpoint.parallel,

@@ -263,7 +263,7 @@ class Executor:
         kept = max(draws, key=lambda d: d.score())  # max keeps the first of equals
         calls = len(draws)
         if strategy.selection == "repair" and kept.score() < (len(checks.test_names) if checks else 1):
-            repaired = self._draw(task, checks, messages + self._feedback(kept, checks), index,
+            repaired = self._draw(task, checks, messages + self._feedback(task, kept, checks), index,
                                   strategy.temperature)
             calls += 1
             draws.append(repaired)
@@ -282,7 +282,7 @@ class Executor:
             result=result, note=note)
 
     @staticmethod
-    def _feedback(kept: _Draw, checks: Task | None) -> list[dict[str, str]]:
+    def _feedback(task: Task, kept: _Draw, checks: Task | None) -> list[dict[str, str]]:
         """The model's answer and what went wrong with it on a visible example."""
         if not kept.found:
             problem = "The answer has no complete Python code block (or it does not compile)."
@@ -297,5 +297,5 @@ class Executor:
         else:
             problem = "Your code does not compile."
         return [{"role": "assistant", "content": kept.completion.text},
-                {"role": "user", "content": f"{problem} Fix the code. Return the complete "
-                                            "corrected function in one ```python code block."}]
+                {"role": "user", "content": f"{problem} Fix `{task.entry_point}`. Return the "
+                                            "complete corrected code in one ```python code block."}]

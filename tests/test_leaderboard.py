@@ -12,12 +12,15 @@ import csv
 import hashlib
 import json
 import re
+import shlex
 import shutil
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -28,6 +31,7 @@ from harness.leaderboard.publish import safe_url
 from harness.leaderboard.records import SampleRecord
 from harness.leaderboard.scores import CurvePoint
 from harness.leaderboard.svg import ScatterPoint, learning_curve_svg, score_tokens_svg
+from harness.provenance import base_provenance, relative_command
 from harness.stats import wilson
 from tests.conftest import TASKS_DIR
 from tests.fake_openai import FakeOpenAI, completion
@@ -193,8 +197,8 @@ def test_publish_writes_provenance_claims_and_samples(lab: Lab) -> None:
 @pytest.mark.docker
 def test_single_template_run_publishes_its_template(lab: Lab) -> None:
     run = json.loads((lab.results / lab.runs["large / bare prompt"] / "run.json").read_text())
-    assert run["provenance"]["templates"] == ["bare"]
-    assert {b["template"] for b in run["best"].values()} == {"bare"}
+    assert run["provenance"]["templates"] == ["bare@t0.8/single"]
+    assert {b["template"] for b in run["best"].values()} == {"bare@t0.8/single"}
 
 
 @pytest.mark.docker
@@ -281,7 +285,7 @@ def test_build_recomputes_rows_and_writes_json_csv_and_pages(lab: Lab) -> None:
                     "timeout_rate", "mean_completion_tokens"):
             assert row[key] == pytest.approx(want[key], abs=1e-6), (row["run_id"], key)
         assert (row["ci_low"], row["ci_high"]) == pytest.approx(want["ci"], abs=1e-6)
-        assert row["template"] == ("bare" if row["model"] == "fake-large" else "")
+        assert row["template"] == ("bare@t0.8/single" if row["model"] == "fake-large" else "")
         assert {t["task"] for t in row["per_task"]} == set(TASKS)
     with (lab.site / "leaderboard.csv").open(newline="") as handle:
         table = list(csv.DictReader(handle))
@@ -413,7 +417,7 @@ def test_check_fails_on_an_edited_claim(lab: Lab, tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-def test_check_fails_on_an_unresolvable_task_hash(lab: Lab, tmp_path: Path) -> None:
+def test_check_fails_on_a_task_hash_that_contradicts_provenance(lab: Lab, tmp_path: Path) -> None:
     results, run_id = tampered(lab, tmp_path)
 
     def rehash(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -425,6 +429,26 @@ def test_check_fails_on_an_unresolvable_task_hash(lab: Lab, tmp_path: Path) -> N
     task = read_samples(results / run_id)[0]["task"]
     assert (f"{run_id}: samples.jsonl line 1: task_hash 000000000000 of task '{task}' does not match "
             f"provenance.task_hashes.{task}") in out
+
+
+@pytest.mark.docker
+def test_check_fails_on_an_unresolvable_task_hash(lab: Lab, tmp_path: Path) -> None:
+    """A sample of a task the run never listed: its hash resolves to no task of the run."""
+    results, run_id = tampered(lab, tmp_path)
+    run = json.loads((results / run_id / "run.json").read_text())
+    assert "ghost_task" not in run["provenance"]["task_hashes"]
+    original = read_samples(results / run_id)
+
+    def haunt(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows[1]["task"] = "ghost_task"  # its task_hash is still a real one, of another task
+        return rows
+
+    edit_samples(results / run_id / "samples.jsonl", haunt)
+    out = check(results).output
+    assert (f"{run_id}: samples.jsonl line 2: task_hash {original[1]['task_hash'][:12]} of task "
+            "'ghost_task' cannot be resolved: provenance.task_hashes does not list the task") in out
+    assert "does not match provenance.task_hashes" not in out  # named as unresolvable, not as a mismatch
+    assert lab.runs["small / ucb1"] not in out
 
 
 @pytest.mark.docker
@@ -506,3 +530,35 @@ def test_endpoint_urls_are_published_without_credentials() -> None:
     assert safe_url("https://user:sk-secret@api.example.com:8443/v1?api_key=sk-x#f") == \
         "https://api.example.com:8443/v1"
     assert safe_url("embedded:qwen2.5-coder-1.5b:abcdef123456") == "embedded:qwen2.5-coder-1.5b:abcdef123456"
+
+
+def test_published_command_carries_no_local_absolute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Provenance's command line is published: relative to the project, argv[0] a basename."""
+    project, home = tmp_path / "home" / "me" / "proj", tmp_path / "home" / "me"
+    argv = ["/usr/local/bin/harness", "run", "--task", "x", "--home", str(project / ".harness"),
+            f"--tasks-dir={project / 'my tasks'}", "--out", str(project), "--plot",
+            str(home / "plots" / "a.png"), "--results", "/srv/results", "--name", "my run"]
+    assert relative_command(argv, cwd=project, home=home) == (
+        "harness run --task x --home .harness --tasks-dir='my tasks' --out . "
+        "--plot ~/plots/a.png --results /srv/results --name 'my run'")
+    # a recorded string is shortened the same way, and shortening twice changes nothing
+    once = relative_command(shlex.join(argv), cwd=project, home=home)
+    assert once == relative_command(argv, cwd=project, home=home)
+    assert relative_command(once, cwd=project, home=home) == once
+    # no `~` after `--flag=` (no shell would expand it): a path outside the project stays
+    assert relative_command(["harness", f"--x={home / 'a'}"], cwd=project, home=home) == \
+        f"harness --x={home / 'a'}"
+
+    # base_provenance: sys.argv outside a command, click's argv inside one (under click's
+    # test runner sys.argv is pytest's)
+    project.mkdir(parents=True)
+    monkeypatch.chdir(project.parent)
+    monkeypatch.setattr(sys, "argv", ["/opt/venv/bin/harness", "report", str(project / "x.json")])
+    assert base_provenance()["command"] == "harness report proj/x.json"
+
+    @click.command()
+    def probe() -> None:
+        click.echo(base_provenance()["command"])
+
+    result = CliRunner().invoke(probe, [], obj={"argv": ["run", "--home", str(project / ".h")]})
+    assert result.output.strip() == "harness run --home proj/.h"

@@ -2,11 +2,15 @@
 
 The fake endpoint answers correct code with a probability that depends on which
 prompt components the template turned on, so the best arm is known in advance.
+Its answers are a pure function of the prompt and the request's seed (sha256, not
+the per-process salted `hash()`, and not the order requests arrive in), and every
+run is sequential, so the test gives the same numbers in every process.
 """
 
 from __future__ import annotations
 
-import random
+import dataclasses
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +22,7 @@ from harness.grading import Grader
 from harness.llm.client import LLM, Endpoint, GenerationParams
 from harness.prompts import default_space
 from harness.runner import RunConfig, Runner
+from harness.strategies import strategy_space
 from harness.store import Store
 from tests.fake_openai import FakeOpenAI, completion
 
@@ -36,25 +41,36 @@ def p_correct(user: str) -> float:
     return 0.45 if hints else 0.1
 
 
+def uniform01(*parts: object) -> float:
+    """A stable draw in [0, 1) from its inputs: the same in every process and on every machine."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
 def script(body: dict, index: int) -> tuple[int, dict]:
+    """Keyed by prompt and request seed (run seed + sample index), never by arrival `index`."""
     user = body["messages"][-1]["content"]
-    rng = random.Random(hash((user, index, body.get("seed"))))
-    return 200, completion(GOOD if rng.random() < p_correct(user) else BAD)
+    u = uniform01(user, body.get("seed"))
+    return 200, completion(GOOD if u < p_correct(user) else BAD)
 
 
 def run_agent(name: str, seed: int, url: str, home: Path, grader: Grader, sort_task) -> tuple[str, float]:  # noqa: ANN001
-    space = default_space("quick")
-    config = RunConfig(tasks=("sort_ints",), agent=name, episodes=24, samples=2, seed=seed,
-                       templates=space.ids, model="fake", params=GenerationParams(seed=seed))
+    """One run of 48 samples, one at a time: with requests in flight together, the order
+    rewards arrive in (and so what the agent learns) would depend on thread timing."""
+    space = strategy_space("quick", 0.8)
+    # Request seeds are run seed + sample index: 1000 apart, runs never share an answer.
+    config = RunConfig(tasks=("sort_ints",), agent=name, episodes=48, samples=1, seed=seed,
+                       templates=space.ids, model="fake", params=GenerationParams(seed=1000 * seed))
     store = Store(home)
-    llm = LLM(Endpoint(base_url=url, model="fake", cache_id=url), store, config.params, concurrency=2)
+    llm = LLM(Endpoint(base_url=url, model="fake", cache_id=url), store, config.params, concurrency=1)
     agent = make_agent(name, space.arm_space(), FEATURE_DIM, seed)
+    config = dataclasses.replace(config, eval_samples=0)
     runner = Runner(config, [sort_task], space, llm, grader.grade, store, agent, f"run-{name}-{seed}",
-                    concurrency=2)
+                    concurrency=1)
     assert runner.run() == "finished"
     rows = store.samples(f"run-{name}-{seed}")
     assert len(rows) == 48
-    best = space.ids[agent.best(make_context(sort_task, runner.history["sort_ints"]))]
+    best = space.get(space.ids[agent.best(make_context(sort_task, runner.history["sort_ints"]))]).template
     return best, float(np.mean([r["reward"] for r in rows]))
 
 

@@ -141,3 +141,19 @@ def test_a_run_learns_that_best_of_3_beats_one_call_and_proves_it_on_fresh_answe
     assert "beats the default" in evaluation["verdict"]
     rows = store.samples(run["id"], phase=None)
     assert sum(r["calls"] for r in rows) == len(fake.requests)  # every call counted, once
+
+
+def test_ppo_updates_within_a_default_run(tmp_path: Path, sort_task: Task) -> None:
+    """A default run gives one task 8 x 4 = 32 rewards: PPO's rollout must be smaller than
+    that, or it would learn only after the run is over."""
+    from harness.agents.base import Context
+    from harness.context import FEATURE_DIM
+    from harness.runner import RunConfig, build_agent
+
+    space = strategy_space("default", 0.8)
+    config = RunConfig(tasks=("sort_ints",), agent="ppo", templates=space.ids)
+    agent, _ = build_agent(config, space, Store(tmp_path), fresh=True)
+    context = Context("sort_ints", __import__("numpy").zeros(FEATURE_DIM))
+    for _ in range(config.episodes * config.samples):
+        agent.update(context, agent.choose(context), 1.0)
+    assert agent.updates >= 3  # type: ignore[attr-defined]

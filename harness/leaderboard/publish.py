@@ -113,7 +113,9 @@ def render_prompt(run_id: str, template_id: str, task: Task, fingerprint: str) -
         raise HarnessError(f"run {run_id}: prompt templates changed since the run (template space "
                            f"{fingerprint}, this harness has {space.fingerprint()}); publish with the "
                            "harness version that made the run")
-    return render(space.get(template_id), task, space.components)
+    from harness.strategies import parse_strategy
+
+    return render(space.get(parse_strategy(template_id, 0.8, space).template), task, space.components)
 
 
 def safe_url(url: str) -> str:
@@ -163,6 +165,8 @@ def provenance_of(run: dict[str, Any]) -> dict[str, Any]:
         "llm_cache_hits": summary.get("llm_cache_hits"),
         "sandbox_runs": summary.get("sandbox_runs"),
         "sandbox_cache_hits": summary.get("sandbox_cache_hits"),
+        "infra_failures": summary.get("infra_failures", 0),
+        "evaluation": summary.get("evaluation"),
     }
 
 

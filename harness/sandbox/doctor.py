@@ -1,47 +1,91 @@
-"""`harness sandbox doctor`: is the sandbox really locked down here? Each check says how to fix it."""
+"""`harness sandbox doctor`: is the sandbox really locked down here? Each check says how to fix it.
+
+Nothing is taken on trust from the command line: a probe container started with the
+pool's own `docker run` flags reports what it sees (cgroup files, mounts, /proc/self/status,
+interfaces, sysctls, environment), and a probe program graded through a real pool reports
+the rlimits the worker gives a candidate. The check functions are pure (observed values in,
+`Check` rows out), so a violation is shown, and tested, the same way everywhere.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
+import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from harness.sandbox.pool import SandboxConfig, docker_run_args
 
-# Runs inside a locked-down container (our code, not a candidate's) and reports what it sees.
+MIB = 2**20
+ALLOWED_ENV = {"PATH", "HOSTNAME", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
+"""What the image and Docker set; anything else in a container came from somewhere else."""
+
+# Runs inside a locked-down container (our code, not a candidate's) and reports raw values;
+# the host interprets them. No packet is ever sent: a UDP connect() only asks for a route.
 PROBE = r"""
-import json, os, socket
-out = {"uid": os.getuid()}
-status = open("/proc/self/status").read()
-for line in status.splitlines():
-    if line.startswith(("CapEff:", "NoNewPrivs:")):
-        key, value = line.split(":", 1)
-        out[key] = value.strip()
+import json, os, socket, sys
 def read(*paths):
     for p in paths:
         try:
-            return open(p).read().strip()
+            with open(p) as f:
+                return f.read().strip()
         except OSError:
             pass
     return ""
-out["memory_limit"] = read("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max")
-out["pids_limit"] = read("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max")
+out = {"uid": os.getuid(), "gid": os.getgid(), "groups": sorted(os.getgroups())}
+for line in read("/proc/self/status").splitlines():
+    key, _, value = line.partition(":")
+    if key in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"):
+        out[key] = value.strip()
+cg = "/sys/fs/cgroup/"
+out["memory_limit"] = read(cg + "memory/memory.limit_in_bytes", cg + "memory.max")
+out["memsw_limit"] = read(cg + "memory/memory.memsw.limit_in_bytes")
+out["swap_max"] = read(cg + "memory.swap.max")
+out["swap_total"] = next((l.split()[1] for l in read("/proc/meminfo").splitlines()
+                          if l.startswith("SwapTotal:")), "")
+out["pids_limit"] = read(cg + "pids/pids.max", cg + "pids.max")
+out["cpu_quota"] = read(cg + "cpu/cpu.cfs_quota_us", cg + "cpu,cpuacct/cpu.cfs_quota_us")
+out["cpu_period"] = read(cg + "cpu/cpu.cfs_period_us", cg + "cpu,cpuacct/cpu.cfs_period_us")
+out["cpu_max"] = read(cg + "cpu.max")
+mounts = {}
+for line in read("/proc/self/mounts").splitlines():
+    parts = line.split()
+    if len(parts) >= 4:
+        mounts[parts[1]] = [parts[2], parts[3]]
+out["root_mount"] = mounts.get("/", ["", ""])
+out["tmp_mount"] = mounts.get("/tmp", ["", ""])
 try:
     open("/usr/probe", "w")
     out["root_writable"] = True
 except OSError:
     out["root_writable"] = False
 try:
-    open("/tmp/probe", "w").write("x")
+    with open("/tmp/probe", "w") as f:
+        f.write("x")
     out["tmp_writable"] = True
 except OSError:
     out["tmp_writable"] = False
-try:
-    socket.create_connection(("1.1.1.1", 53), timeout=1)
-    out["network"] = True
-except OSError:
-    out["network"] = False
+st = os.statvfs("/tmp")
+out["tmp_bytes"] = st.f_blocks * st.f_frsize
+out["tmp_inodes"] = st.f_files
 out["interfaces"] = sorted(os.listdir("/sys/class/net"))
+out["routes"] = max(0, len(read("/proc/net/route").splitlines()) - 1)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    sock.connect(("1.1.1.1", 53))
+    out["route_to_internet"] = "a route exists"
+except OSError as exc:
+    out["route_to_internet"] = "" if not exc.strerror else "none: " + exc.strerror
+finally:
+    sock.close()
+out["ipc_ns"] = os.readlink("/proc/self/ns/ipc")
+out["dev_shm"] = os.path.exists("/dev/shm")
+out["sysctls"] = {name: " ".join(read("/proc/sys/" + name.replace(".", "/")).split())
+                  for name in json.loads(sys.argv[1])}
 out["env"] = sorted(os.environ)
 print(json.dumps(out))
 """
@@ -57,41 +101,395 @@ class Check:
     fix: str = ""
 
 
-def probe_container(image: str, config: SandboxConfig) -> dict:
-    args = docker_run_args(image, config, "harness-doctor-probe", "doctor")
+# ------------------------------------------------------------------ the command line
+
+REQUIRED_FLAGS: tuple[tuple[str, str | None], ...] = (
+    ("--network", "none"), ("--read-only", None), ("--tmpfs", "/tmp:"), ("--memory", ""),
+    ("--memory-swap", ""), ("--pids-limit", ""), ("--cpus", ""), ("--cap-drop", "ALL"),
+    ("--security-opt", "no-new-privileges"), ("--user", "65534"), ("--pull", "never"),
+)
+"""DESIGN.md's flags: (flag, required value prefix; None for a switch)."""
+FORBIDDEN_FLAGS = ("-e", "--env", "--env-file", "-v", "--volume", "--mount", "--privileged",
+                   "--cap-add", "--device", "--pid", "--userns", "--uts", "-p", "--publish")
+
+
+def flag_values(args: list[str], flag: str) -> list[str]:
+    """Every value given to `flag` (`--flag value` or `--flag=value`)."""
+    values = []
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            values.append(args[i + 1])
+        elif arg.startswith(flag + "="):
+            values.append(arg.split("=", 1)[1])
+    return values
+
+
+def command_checks(args: list[str]) -> list[Check]:
+    """`--pull never` and the absence of host env cannot be seen from inside: read the command."""
+    missing = []
+    for flag, want in REQUIRED_FLAGS:
+        if want is None:
+            present = flag in args
+        else:
+            present = any(v.startswith(want) for v in flag_values(args, flag))
+        if not present:
+            missing.append(flag if want is None else f"{flag} {want}".strip())
+    extra = sorted({a.split("=", 1)[0] for a in args} & set(FORBIDDEN_FLAGS))
+    ok = not missing and not extra
+    detail = f"all {len(REQUIRED_FLAGS)} flags, --pull never, no -e/-v" if ok else (
+        f"missing {missing}" if missing else "") + (f" forbidden {extra}" if extra else "")
+    return [Check("pool command line complete", ok, detail.strip(),
+                  "harness/sandbox/pool.py docker_run_args must pass DESIGN.md's flags")]
+
+
+# ------------------------------------------------------------------ inside a container
+
+
+def probe_container(image: str, config: SandboxConfig) -> dict[str, Any]:
+    """Run PROBE in a container started with exactly the pool's flags."""
+    args = docker_run_args(image, config, f"harness-doctor-{os.getpid()}-{time.monotonic_ns()}",
+                           "doctor")
+    sysctls = [v.split("=", 1)[0] for v in flag_values(args, "--sysctl")]
     at = args.index(image)
-    args = [*args[:at], "--entrypoint", "python3", image, "-I", "-c", PROBE]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    args = [*args[:at], "--entrypoint", "python3", image, "-I", "-c", PROBE, json.dumps(sysctls)]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False,
+                          stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip()[:300] or f"exit code {proc.returncode}")
     return json.loads(proc.stdout)
 
 
-def limit_checks(seen: dict, config: SandboxConfig) -> list[Check]:
-    memory = int(seen.get("memory_limit") or 0) if str(seen.get("memory_limit", "")).isdigit() else 0
-    pids = str(seen.get("pids_limit", ""))
-    allowed_env = {"PATH", "HOSTNAME", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
-    leaked = sorted(set(seen.get("env", [])) - allowed_env)
+def _int(value: object) -> int | None:
+    text = str(value).strip()
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def _hex(value: object) -> int | None:
+    try:
+        return int(str(value), 16)
+    except ValueError:
+        return None
+
+
+def _mib(value: int | None) -> str:
+    return "none" if value is None else f"{value / MIB:g} MiB"
+
+
+def _memory_checks(seen: dict[str, Any], config: SandboxConfig) -> list[Check]:
+    want = config.memory_mb * MIB
+    memory = _int(seen.get("memory_limit"))
+    memsw, swap_max = _int(seen.get("memsw_limit")), str(seen.get("swap_max", ""))
+    if memsw is not None:  # cgroup v1 with swap accounting: memory + swap together
+        swap_ok, swap_seen = 0 < memsw <= want, f"memory.memsw.limit_in_bytes {_mib(memsw)}"
+    elif swap_max:  # cgroup v2: swap alone
+        swap_ok, swap_seen = swap_max == "0", f"memory.swap.max {swap_max}"
+    else:  # no swap accounting: harmless only when there is no swap at all
+        swap_ok = str(seen.get("swap_total", "")).strip() == "0"
+        swap_seen = f"no swap accounting; host SwapTotal {seen.get('swap_total') or '?'} kB"
     return [
-        Check("runs as nobody (65534)", seen.get("uid") == 65534, f"uid {seen.get('uid')}",
-              "the image must not override --user"),
-        Check("all capabilities dropped", int(str(seen.get("CapEff", "1")), 16) == 0,
-              f"CapEff {seen.get('CapEff')}", "the daemon must honour --cap-drop ALL"),
-        Check("no-new-privileges", seen.get("NoNewPrivs") == "1", f"NoNewPrivs {seen.get('NoNewPrivs')}",
-              "the daemon must support --security-opt no-new-privileges"),
-        Check("memory limit applied", 0 < memory <= config.memory_mb * 2**20,
-              f"{memory // 2**20} MiB" if memory else "none",
+        Check("memory limit applied", memory is not None and 0 < memory <= want,
+              f"{_mib(memory)} (want {config.memory_mb} MiB)",
               "enable the memory cgroup controller (cgroup_enable=memory)"),
-        Check("pids limit applied", pids == str(config.pids), f"pids.max {pids or 'none'}",
-              "enable the pids cgroup controller"),
-        Check("read-only root, writable /tmp", not seen.get("root_writable") and bool(seen.get("tmp_writable")),
-              f"root writable={seen.get('root_writable')} tmp writable={seen.get('tmp_writable')}",
-              "the daemon must support --read-only and --tmpfs"),
-        Check("no network", not seen.get("network") and seen.get("interfaces") == ["lo"],
-              f"interfaces {seen.get('interfaces')}", "containers must start with --network none"),
-        Check("no host environment", not leaked, "clean" if not leaked else f"leaked {leaked}",
-              "do not pass -e/--env to sandbox containers"),
+        Check("memory+swap limit applied", swap_ok, swap_seen,
+              "enable swap accounting (swapaccount=1) or run without swap"),
     ]
+
+
+def _cpu_check(seen: dict[str, Any], config: SandboxConfig) -> Check:
+    if seen.get("cpu_max"):  # cgroup v2: "<quota|max> <period>"
+        quota_text, _, period_text = str(seen["cpu_max"]).partition(" ")
+        quota, period = _int(quota_text), _int(period_text)
+        where = f"cpu.max {seen['cpu_max']}"
+    else:
+        quota, period = _int(seen.get("cpu_quota")), _int(seen.get("cpu_period"))
+        where = f"cfs_quota_us/cfs_period_us {seen.get('cpu_quota') or '?'}/{seen.get('cpu_period') or '?'}"
+    cpus = quota / period if quota and period and quota > 0 else None
+    ok = cpus is not None and abs(cpus - config.cpus) < 0.01
+    shown = f"{cpus:g} CPU" if cpus is not None else "unlimited"
+    return Check("cpu quota applied", ok, f"{shown} ({where})",
+                 "enable the cpu cgroup controller with CFS bandwidth (CONFIG_CFS_BANDWIDTH)")
+
+
+def _tmp_check(seen: dict[str, Any], config: SandboxConfig) -> Check:
+    fstype, options = (list(seen.get("tmp_mount") or ["", ""]) + ["", ""])[:2]
+    opts = set(str(options).split(","))
+    size, inodes = _int(seen.get("tmp_bytes")), _int(seen.get("tmp_inodes"))
+    ok = (fstype == "tmpfs" and bool(seen.get("tmp_writable")) and {"nosuid", "nodev"} <= opts
+          and size == config.tmpfs_mb * MIB and inodes == config.tmpfs_inodes)
+    return Check("/tmp is a bounded tmpfs", ok,
+                 f"{fstype or 'not mounted'} {_mib(size)}, {inodes} inodes, "
+                 f"writable={seen.get('tmp_writable')}, {'nosuid' if 'nosuid' in opts else 'suid'},"
+                 f"{'nodev' if 'nodev' in opts else 'dev'}",
+                 f"--tmpfs /tmp:rw,nosuid,nodev,size={config.tmpfs_mb}m,"
+                 f"nr_inodes={config.tmpfs_inodes},mode=1777")
+
+
+def _network_check(seen: dict[str, Any]) -> Check:
+    interfaces, routes = seen.get("interfaces"), seen.get("routes")
+    route = str(seen.get("route_to_internet", ""))
+    ok = interfaces == ["lo"] and routes == 0 and route.startswith("none")
+    return Check("no network", ok, f"interfaces {interfaces}, {routes} IPv4 routes, "
+                 f"route to 1.1.1.1: {route or '?'}", "containers must start with --network none")
+
+
+def _ipc_checks(seen: dict[str, Any], args: list[str], host_ipc: str) -> list[Check]:
+    mode = (flag_values(args, "--ipc") or ["private"])[-1]
+    ns = str(seen.get("ipc_ns", ""))
+    private = bool(ns) and ns != host_ipc and mode in ("none", "private")
+    shm_ok = not seen.get("dev_shm") if mode == "none" else True
+    wanted = {v.split("=", 1)[0]: " ".join(v.split("=", 1)[1].split())
+              for v in flag_values(args, "--sysctl")}
+    got = seen.get("sysctls") or {}
+    wrong = {k: got.get(k, "?") for k, v in wanted.items() if got.get(k) != v}
+    return [
+        Check("private IPC namespace", private and shm_ok,
+              f"--ipc {mode}: {ns or '?'} (doctor's {host_ipc or '?'}), "
+              f"/dev/shm {'present' if seen.get('dev_shm') else 'absent'}",
+              "containers must start with --ipc none"),
+        Check("IPC sysctls applied", not wrong,
+              ", ".join(f"{k}={got.get(k, '?')}" for k in wanted) if not wrong else f"wrong {wrong}",
+              "the daemon must accept --sysctl for namespaced IPC sysctls"),
+    ]
+
+
+def limit_checks(seen: dict[str, Any], config: SandboxConfig, args: list[str] | None = None,
+                 host_ipc: str = "") -> list[Check]:
+    """What the probe container saw, against what the pool asks for."""
+    args = args if args is not None else docker_run_args("image", config, "probe", "doctor")
+    caps = {key: _hex(seen.get(key)) for key in ("CapEff", "CapPrm", "CapBnd", "CapAmb")}
+    root_type, root_options = (list(seen.get("root_mount") or ["", ""]) + ["", ""])[:2]
+    root_ro = "ro" in str(root_options).split(",") and not seen.get("root_writable")
+    leaked = sorted(set(seen.get("env", [])) - ALLOWED_ENV)
+    return [
+        Check("runs as nobody (65534)",
+              seen.get("uid") == 65534 and seen.get("gid") == 65534
+              and set(seen.get("groups") or [65534]) <= {65534},
+              f"uid {seen.get('uid')} gid {seen.get('gid')} groups {seen.get('groups')}",
+              "the image must not override --user"),
+        Check("all capabilities dropped", all(v == 0 for v in caps.values()),
+              " ".join(f"{k} {seen.get(k)}" for k in ("CapEff", "CapBnd")),
+              "the daemon must honour --cap-drop ALL"),
+        Check("no-new-privileges", seen.get("NoNewPrivs") == "1",
+              f"NoNewPrivs {seen.get('NoNewPrivs')}",
+              "the daemon must support --security-opt no-new-privileges"),
+        Check("seccomp filter active", seen.get("Seccomp") == "2", f"Seccomp {seen.get('Seccomp')}",
+              "run dockerd with seccomp support (its default profile)"),
+        *_memory_checks(seen, config),
+        Check("pids limit applied", str(seen.get("pids_limit", "")) == str(config.pids),
+              f"pids.max {seen.get('pids_limit') or 'none'}", "enable the pids cgroup controller"),
+        _cpu_check(seen, config),
+        Check("read-only root", root_ro,
+              f"{root_type or '?'} {'ro' if 'ro' in str(root_options).split(',') else 'rw'}, "
+              f"write to /usr {'succeeded' if seen.get('root_writable') else 'refused'}",
+              "the daemon must support --read-only"),
+        _tmp_check(seen, config),
+        _network_check(seen),
+        *_ipc_checks(seen, args, host_ipc),
+        Check("no host environment", not leaked,
+              f"only {sorted(set(seen.get('env', [])) & ALLOWED_ENV)}" if not leaked
+              else f"leaked {leaked}", "do not pass -e/--env to sandbox containers"),
+    ]
+
+
+# ------------------------------------------------------------------ inside a candidate
+
+CANDIDATE = r'''
+import os, resource
+
+def probe():
+    limits = {}
+    for name in ("as", "fsize", "nofile", "core"):
+        limits[name] = list(resource.getrlimit(getattr(resource, "RLIMIT_" + name.upper())))
+    status = {}
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            status[key] = value.strip()
+    try:
+        import ctypes
+        dumpable = ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)  # PR_GET_DUMPABLE
+    except Exception:
+        dumpable = -1
+    return {"rlimits": limits, "uid": os.getuid(), "CapEff": status.get("CapEff", ""),
+            "NoNewPrivs": status.get("NoNewPrivs", ""), "dumpable": dumpable,
+            "env": sorted(os.environ)}
+'''
+
+CANDIDATE_TESTS = '''
+import json
+from solution import probe
+
+AS, FSIZE, NOFILE = {as_bytes}, {fsize}, {nofile}
+ALLOWED_ENV = {allowed!r}
+MARK = "{mark}"
+
+
+def bounded(pair, bound):
+    soft, hard = pair
+    return 0 <= soft <= hard <= bound  # RLIM_INFINITY is -1: never bounded
+
+
+def test_address_space():
+    got = probe()["rlimits"]["as"]
+    assert bounded(got, AS), f"observed {{got}}"
+
+
+def test_file_size():
+    got = probe()["rlimits"]["fsize"]
+    assert bounded(got, FSIZE), f"observed {{got}}"
+
+
+def test_open_files():
+    got = probe()["rlimits"]["nofile"]
+    assert bounded(got, NOFILE), f"observed {{got}}"
+
+
+def test_core_dumps():
+    got = probe()["rlimits"]["core"]
+    assert bounded(got, 0), f"observed {{got}}"
+
+
+def test_non_dumpable():
+    got = probe()["dumpable"]
+    assert got == 0, f"observed {{got}}"
+
+
+def test_identity():
+    seen = probe()
+    got = (seen["uid"], seen["CapEff"], seen["NoNewPrivs"])
+    assert got == (65534, "0000000000000000", "1"), f"observed {{got}}"
+
+
+def test_environment():
+    leaked = sorted(set(probe()["env"]) - ALLOWED_ENV)
+    assert not leaked, f"observed {{leaked}}"
+
+
+def test_zz_report():
+    seen = probe()
+    seen["env"] = sorted(set(seen["env"]) - ALLOWED_ENV)[:8]
+    raise AssertionError(MARK + json.dumps(seen, separators=(",", ":")))
+'''
+REPORT_MARK = "OBSERVED="
+CANDIDATE_TEST_NAMES = ("test_address_space", "test_file_size", "test_open_files",
+                        "test_core_dumps", "test_non_dumpable", "test_identity",
+                        "test_environment", "test_zz_report")
+
+
+def candidate_bounds(config: SandboxConfig) -> dict[str, int]:
+    """The most each rlimit's hard value may be: README's promise for a candidate."""
+    limits = config.limits()
+    return {"as": config.memory_mb * MIB, "fsize": config.output_bytes,
+            "nofile": limits["nofile"], "core": 0}
+
+
+def probe_task(config: SandboxConfig):  # noqa: ANN201 - Task is imported lazily
+    """An in-memory task whose judge asserts on what the candidate process sees."""
+    import hashlib
+
+    from harness.tasks import Task
+
+    bounds = candidate_bounds(config)
+    tests = CANDIDATE_TESTS.format(as_bytes=bounds["as"], fsize=bounds["fsize"],
+                                   nofile=bounds["nofile"], allowed=ALLOWED_ENV, mark=REPORT_MARK)
+    digest = hashlib.sha256(f"doctor\0{tests}\0{CANDIDATE}".encode()).hexdigest()
+    return Task(name="doctor_probe", path=Path("."), entry_point="probe",
+                description="What a candidate process sees.", tests_source=tests,
+                solution_source=CANDIDATE, test_names=CANDIDATE_TEST_NAMES, timeout_s=5.0,
+                hash=digest)
+
+
+def parse_report(message: str) -> dict[str, Any] | None:
+    """The observed values `test_zz_report` carried out in its failure message."""
+    at = message.rfind(REPORT_MARK)
+    if at < 0:
+        return None
+    try:
+        seen, _ = json.JSONDecoder().raw_decode(message[at + len(REPORT_MARK):])
+    except ValueError:
+        return None
+    return seen if isinstance(seen, dict) else None
+
+
+def _rlimit_detail(pair: object) -> str:
+    try:
+        soft, hard = pair  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return "not reported"
+
+    def show(v: int) -> str:
+        return "unlimited" if v < 0 else (f"{v / MIB:g} MiB" if v >= MIB else str(v))
+
+    return f"soft {show(soft)} hard {show(hard)}"
+
+
+def candidate_checks(seen: dict[str, Any] | None, verdicts: dict[str, str],
+                     config: SandboxConfig) -> list[Check]:
+    """Rows for the candidate process: the judge's verdict and the reported value must agree."""
+    seen = seen or {}
+    rlimits = seen.get("rlimits") or {}
+    bounds = candidate_bounds(config)
+
+    def bounded(name: str) -> bool:
+        pair = rlimits.get(name)
+        return (isinstance(pair, list) and len(pair) == 2
+                and 0 <= pair[0] <= pair[1] <= bounds[name])
+
+    fix = "sandbox/worker.py must set this for the candidate before its code runs"
+    rows = [
+        ("candidate address-space rlimit", "test_address_space", bounded("as"),
+         f"{_rlimit_detail(rlimits.get('as'))} (at most {config.memory_mb} MiB)"),
+        ("candidate file-size rlimit", "test_file_size", bounded("fsize"),
+         f"{_rlimit_detail(rlimits.get('fsize'))} (at most {config.output_bytes} bytes)"),
+        ("candidate open-files rlimit", "test_open_files", bounded("nofile"),
+         f"{_rlimit_detail(rlimits.get('nofile'))} (at most {bounds['nofile']})"),
+        ("candidate core dumps off", "test_core_dumps", bounded("core"),
+         _rlimit_detail(rlimits.get("core"))),
+        ("candidate non-dumpable", "test_non_dumpable", seen.get("dumpable") == 0,
+         f"PR_GET_DUMPABLE {seen.get('dumpable', '?')}"),
+        ("candidate is nobody, no capabilities", "test_identity",
+         (seen.get("uid"), seen.get("CapEff"), seen.get("NoNewPrivs"))
+         == (65534, "0000000000000000", "1"),
+         f"uid {seen.get('uid')} CapEff {seen.get('CapEff')} NoNewPrivs {seen.get('NoNewPrivs')}"),
+        ("candidate sees no host environment", "test_environment",
+         "env" in seen and not seen["env"],
+         "clean" if "env" in seen and not seen["env"] else f"leaked {seen.get('env', '?')}"),
+    ]
+    checks = []
+    for name, test, ok, detail in rows:
+        verdict = verdicts.get(test, "not run")
+        if verdict != "passed":
+            detail = f"{detail}; judge: {verdict}"
+        checks.append(Check(name, ok and verdict == "passed", detail, fix))
+    return checks
+
+
+def probe_candidate(image: str, config: SandboxConfig) -> list[Check]:
+    """Grade the probe task through a one-worker pool, as every candidate is graded."""
+    from harness.grading import job_for, parse_reply
+    from harness.sandbox.pool import SandboxPool
+
+    config = dataclasses.replace(config, workers=1)
+    task = probe_task(config)
+    with SandboxPool(image, config) as pool:
+        job = {**job_for(task, task.solution_source, config), "id": "doctor-probe"}
+        result = parse_reply(pool.run(job, task.timeout_s * (len(task.test_names) + 1) + 10), task)
+    if result.infra or not result.syntax_ok:
+        return [Check("candidate probe graded", False, result.message[:200] or result.status,
+                      "see `docker info`; the worker could not grade the probe")]
+    verdicts = {t.name: t.outcome for t in result.tests}
+    report = next((t.message for t in result.tests if t.name == "test_zz_report"), "")
+    return candidate_checks(parse_report(report), verdicts, config)
+
+
+# ------------------------------------------------------------------ all of it
+
+
+def _host_ipc() -> str:
+    try:
+        return os.readlink("/proc/self/ns/ipc")
+    except OSError:
+        return ""
 
 
 def run_doctor(config: SandboxConfig, build: bool = True) -> list[Check]:
@@ -129,10 +527,18 @@ def run_doctor(config: SandboxConfig, build: bool = True) -> list[Check]:
                         "" if present else "run `harness sandbox build`"))
     if not present:
         return checks
+    args = docker_run_args(inputs.tag, config, "probe", "doctor")
+    checks += command_checks(args)
     try:
         seen = probe_container(inputs.tag, config)
     except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
         checks.append(Check("probe container runs", False, str(exc)[:200],
                             "see `docker info` and the dockerd log"))
         return checks
-    return [*checks, *limit_checks(seen, config)]
+    checks += limit_checks(seen, config, args, _host_ipc())
+    try:
+        checks += probe_candidate(inputs.tag, config)
+    except SandboxError as exc:
+        checks.append(Check("candidate probe graded", False, str(exc)[:200],
+                            "see `docker info`; the worker did not start"))
+    return checks

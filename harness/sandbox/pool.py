@@ -3,10 +3,15 @@
 Each worker is a `docker run -i` child process whose stdin/stdout carry one
 JSON line per job. A reader thread never stops draining its output (a host
 that stops reading can make `docker kill` hang). The host keeps its own
-deadline per job and replaces a worker that dies or stalls. Containers carry
-labels naming their owner process, so leftovers of a killed harness are
-removed at the next start; a worker also exits by itself when its stdin
-closes, which is what happens when the harness dies.
+deadline per job and replaces a worker that dies or stalls.
+
+A worker exits by itself when its stdin closes, which is what happens when the
+harness dies (even by SIGKILL), and `--rm` then removes its container. Several
+harness processes may share one Docker daemon (a mounted socket, two containers
+on one host), so `reap_leftovers` removes a running container only when its
+owner is provably dead: same host (hostname, boot id and PID namespace, all
+stored in labels) and the owner PID is gone or now belongs to a process with
+another start time. A running container of any other host is never touched.
 """
 
 from __future__ import annotations
@@ -29,6 +34,15 @@ from harness.errors import SandboxError
 from harness.sandbox.image import LABEL
 
 OWNER_LABEL = "harness.owner"
+"""`<hostname>.<pid>` of the creating process: what to filter on to find one owner's containers."""
+HOST_LABEL = "harness.owner.host"
+BOOT_LABEL = "harness.owner.boot"
+PIDNS_LABEL = "harness.owner.pidns"
+PID_LABEL = "harness.owner.pid"
+START_LABEL = "harness.owner.start"
+CREATED_GRACE_S = 120.0
+"""A Created (never started) container younger than this may be another harness's worker
+that is starting right now; older ones are what a failed `docker run` leaves behind."""
 _HOST = socket.gethostname()
 
 
@@ -48,6 +62,8 @@ class SandboxConfig:
     """What one program may print in total."""
     tmpfs_mb: int = 64
     """Size of the writable /tmp."""
+    tmpfs_inodes: int = 4096
+    """Inodes (files, directories and hard links) in /tmp."""
     runtime: str | None = None
     """An alternative OCI runtime such as runsc (gVisor)."""
 
@@ -66,8 +82,12 @@ def docker_run_args(image: str, config: SandboxConfig, name: str, owner: str) ->
     args = [
         "docker", "run", "-i", "--rm", "--name", name,
         "--label", f"{LABEL}=worker", "--label", f"{OWNER_LABEL}={owner}",
+        *(arg for key, value in Owner.current().labels().items()
+          for arg in ("--label", f"{key}={value}")),
         "--network", "none", "--read-only",
-        "--tmpfs", f"/tmp:rw,nosuid,nodev,size={config.tmpfs_mb}m,mode=1777",
+        # nr_inodes also bounds hard links (tmpfs counts each one): a link flood stays small
+        "--tmpfs", f"/tmp:rw,nosuid,nodev,size={config.tmpfs_mb}m,"
+                   f"nr_inodes={config.tmpfs_inodes},mode=1777",
         "--ipc", "none",
         # no System V IPC or POSIX queues: they would outlive a program and reach the next one
         "--sysctl", "kernel.shmmni=0", "--sysctl", "kernel.shmall=0", "--sysctl", "kernel.msgmni=0",
@@ -86,27 +106,112 @@ def owner_id() -> str:
     return f"{_HOST}.{os.getpid()}"
 
 
-def _owner_alive(owner: str) -> bool:
-    host, _, pid = owner.rpartition(".")
-    if host != _HOST or not pid.isdigit():
-        return False
+def _read_text(path: str) -> str:
     try:
-        os.kill(int(pid), 0)
+        with open(path, encoding="ascii", errors="replace") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def process_start(pid: int) -> str:
+    """Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22); "" if unreadable.
+
+    With the boot id it tells a live owner from a new process that reuses its PID."""
+    stat = _read_text(f"/proc/{pid}/stat")
+    # the command name (field 2) may hold spaces and parentheses: split after the last ")"
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else ""
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The process that created a container, and where its PID means something."""
+
+    host: str
+    boot: str
+    """/proc/sys/kernel/random/boot_id: a reboot makes every old PID meaningless."""
+    pidns: str
+    """Two containers on one host may share hostname and boot id but never PID numbers."""
+    pid: int
+    start: str
+
+    @classmethod
+    def current(cls) -> Owner:
+        pid = os.getpid()
+        return cls(_HOST, _read_text("/proc/sys/kernel/random/boot_id"), _pid_namespace(),
+                   pid, process_start(pid))
+
+    @classmethod
+    def from_labels(cls, labels: dict[str, str]) -> Owner | None:
+        """None for a container without complete owner labels (another version, another tool)."""
+        pid = labels.get(PID_LABEL, "")
+        parts = [labels.get(key, "") for key in (HOST_LABEL, BOOT_LABEL, PIDNS_LABEL, START_LABEL)]
+        if not pid.isdigit() or not all(parts):
+            return None
+        host, boot, pidns, start = parts
+        return cls(host, boot, pidns, int(pid), start)
+
+    def labels(self) -> dict[str, str]:
+        return {HOST_LABEL: self.host, BOOT_LABEL: self.boot, PIDNS_LABEL: self.pidns,
+                PID_LABEL: str(self.pid), START_LABEL: self.start}
+
+    def same_host(self, other: Owner) -> bool:
+        """True only when PIDs of both are comparable; unknown parts never compare equal."""
+        here = (self.host, self.boot, self.pidns)
+        return all(here) and here == (other.host, other.boot, other.pidns)
+
+
+def owner_dead(owner: Owner | None, here: Owner) -> bool:
+    """True only when the owner is provably gone: same host, and its PID is free or reused."""
+    if owner is None or not owner.same_host(here):
+        return False  # another host's worker exits when its owner's stdin closes
+    if owner.pid == here.pid:
+        return owner.start != here.start
+    try:
+        os.kill(owner.pid, 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:
         return True
-    return True
+    except PermissionError:
+        pass  # it exists, as another user
+    start = process_start(owner.pid)
+    # unreadable (gone meanwhile, or a /proc mounted with hidepid): not provable, keep it
+    return bool(start) and start != owner.start
 
 
-def reap_leftovers(client: Any, everything: bool = False) -> int:  # noqa: ANN401
-    """Remove worker containers whose owning harness process is gone."""
+def reap_reason(state: str, created: float, labels: dict[str, str], here: Owner,
+                now: float, created_grace_s: float = CREATED_GRACE_S) -> str:
+    """Why a worker container may be removed, or "" when it must be left alone."""
+    if state in ("exited", "dead"):
+        return state  # nothing runs in it: removing it cannot hurt anyone
+    if state == "created" and now - created > created_grace_s:
+        return "created but never started"
+    if state in ("running", "paused", "restarting", "created"):
+        owner = Owner.from_labels(labels)
+        if owner_dead(owner, here):
+            return f"owner pid {owner.pid} of this host is gone"  # type: ignore[union-attr]
+    return ""
+
+
+def reap_leftovers(client: Any, everything: bool = False,  # noqa: ANN401
+                   created_grace_s: float = CREATED_GRACE_S) -> int:
+    """Remove worker containers whose owner is provably dead (see `reap_reason`)."""
     removed = 0
+    here, now = Owner.current(), time.time()
     # sparse: no per-container inspect, which races with containers that exit meanwhile
     for container in client.containers.list(all=True, sparse=True,
                                             filters={"label": f"{LABEL}=worker"}):
-        owner = (container.attrs.get("Labels") or {}).get(OWNER_LABEL, "")
-        if everything or not _owner_alive(owner):
+        attrs = container.attrs
+        reason = reap_reason(str(attrs.get("State", "")), float(attrs.get("Created") or 0),
+                             attrs.get("Labels") or {}, here, now, created_grace_s)
+        if everything or reason:
             try:
                 container.remove(force=True)
                 removed += 1
@@ -248,9 +353,9 @@ class SandboxPool:
             raise SandboxError("sandbox pool is closed")
         worker = self.idle.get()
         try:
+            # an {"error": ...} reply is no verdict either (isolation refused, cannot clean up):
+            # the caller records it as an infrastructure failure, with the worker's reason
             reply = worker.request(job, deadline_s)
-            if reply is not None and "error" in reply:
-                reply = None  # the worker could not grade (e.g. could not clean up): not a verdict
             if reply is None or not worker.alive():
                 worker = self._replace(worker)
             return reply
