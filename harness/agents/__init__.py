@@ -32,6 +32,7 @@ _LAZY: dict[str, str] = {
     "thompson": "harness.agents.thompson:ThompsonAgent",
     "successive_halving": "harness.agents.successive_halving:SuccessiveHalvingAgent",
     "linucb": "harness.agents.linucb:LinUCBAgent",
+    "factored": "harness.agents.factored:FactoredAgent",
     "ppo": "harness.agents.ppo:PPOAgent",
 }
 """Built-in agents: name -> "module:Class", imported on first use."""
