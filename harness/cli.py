@@ -30,11 +30,10 @@ class HarnessGroup(click.Group):
 
 
 def invoked_command() -> str:
-    """The command line as typed (also under click's test runner, where sys.argv is pytest's)."""
-    import shlex
+    """The command line as typed, without local absolute paths (it is published)."""
+    from harness.provenance import command_line
 
-    obj = click.get_current_context().find_root().obj or {}
-    return shlex.join(["harness", *obj.get("argv", sys.argv[1:])])
+    return command_line()
 
 
 def tasks_dir_option(func: F) -> F:

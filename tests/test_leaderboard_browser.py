@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_file, require_module
 from tests.test_leaderboard import Lab, make_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
@@ -53,9 +53,9 @@ def server(lab: Lab) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+    """Headless chromium; without playwright or Debian's chromium: skip locally, fail in CI."""
+    sync_api = require_module("playwright.sync_api", 'pip install -e ".[dev]"')
+    require_file(CHROMIUM, "apt-get install chromium")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b

@@ -22,8 +22,8 @@ from harness.grading import Grader
 from harness.llm.client import LLM, Endpoint, GenerationParams
 from harness.prompts import default_space
 from harness.runner import RunConfig, Runner
-from harness.strategies import strategy_space
 from harness.store import Store
+from harness.strategies import strategy_space
 from tests.fake_openai import FakeOpenAI, completion
 
 pytestmark = pytest.mark.docker

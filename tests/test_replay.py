@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,18 @@ from harness.context import FEATURE_DIM, TaskHistory, make_context
 from harness.errors import HarnessError
 from harness.prompts import default_space
 from harness.replay import (
+    BenchmarkConfig,
     Decks,
+    Estimate,
     ReplayEnv,
+    Response,
     ResponseTable,
     TaskContexts,
+    _aggregate,
+    _bootstrap_interval,
+    _first_reach,
+    _SeedRun,
+    _Shared,
     arm_space_for,
     load_table,
     meta_path,
@@ -248,3 +257,131 @@ def test_settle_reads_each_task_along_its_checkpoints() -> None:
     marks = np.array([8, 16, 24])
     within = np.array([[False, True, True], [True, False, True], [True, True, False]])
     assert _settle(within, marks, 99).tolist() == [16.0, 24.0, 99.0]
+
+
+# ------------------------------------------- the agent table's headline columns, by hand
+# README's "found B=..", "to 90%" and "x uniform" columns are AgentResult.found,
+# .pulls_to_find and .vs_uniform, computed in replay._aggregate from each seed's
+# recommendations. A 2-task x 3-template table with 2 answers per cell (10 tests
+# each, reward = fraction passed) has these means and gaps to the per-task oracle:
+#
+#            A                B                  C
+#   alpha    10,10 -> 1.0     10,0 -> 0.5        0,0 -> 0.0      oracle A
+#   beta     0,0   -> 0.0     10,5 -> 0.75       8,6 -> 0.70     oracle B
+#
+#   gaps     alpha: A 0, B 0.5, C 1.0      beta: A 0.75, B 0, C 0.05
+#
+# "Found" means within 0.05 of the oracle: alpha {A}, beta {B, C} (C at exactly 0.05).
+
+A, B, C = 0, 1, 2
+
+
+def tiny_table() -> ResponseTable:
+    passed = {("alpha", "A"): (10, 10), ("alpha", "B"): (10, 0), ("alpha", "C"): (0, 0),
+              ("beta", "A"): (0, 0), ("beta", "B"): (10, 5), ("beta", "C"): (8, 6)}
+    rows = [
+        Response(task=task, task_hash=f"hash-{task}", template=template, sample=i, syntax_ok=True,
+                 status="passed" if n == 10 else "failed", finish_reason="stop", passed=n, total=10)
+        for (task, template), counts in passed.items()
+        for i, n in enumerate(counts)
+    ]
+    return ResponseTable.from_rows(rows, {"tasks": ["alpha", "beta"], "templates": ["A", "B", "C"]})
+
+
+def test_tiny_table_means_are_the_hand_values() -> None:
+    table = tiny_table()
+    assert np.allclose(table.means("partial"), [[1.0, 0.5, 0.0], [0.0, 0.75, 0.7]])
+
+
+def test_found_pulls_to_find_and_vs_uniform_by_hand() -> None:
+    table = tiny_table()
+    means = table.means("partial")
+    gaps = means.max(axis=1, keepdims=True) - means
+    # budgets 1 and 2 = 3 and 6 pulls per task; checkpoints every 2 pulls plus the budgets
+    marks = (2, 3, 4, 6)
+    config = BenchmarkConfig(agents=("uniform", "successive_halving"), seeds=(0, 1), budgets=(1, 2),
+                             checkpoint_every=2, permutations=20, workers=1)
+
+    def run(agent: str, seed: int, best: list[list[int]], budget_best: dict[int, list[int]]) -> _SeedRun:
+        return _SeedRun(agent=agent, seed=seed, regret=np.zeros((2, 6), np.float32), checkpoints=marks,
+                        best=np.array(best), budget_best={b: np.array(v) for b, v in budget_best.items()},
+                        heldout=(1,), transfer=None, steps=12, agent_s=1.0, reused=0, cpu_s=0.0)
+
+    # Recommendations [alpha, beta] at pulls 2, 3, 4, 6, and the share of the 2 tasks found:
+    #   uniform seed 0:  [B,A] 0    [A,A] .5   [A,C] 1    [A,B] 1
+    #   uniform seed 1:  [C,B] .5   [B,B] .5   [B,B] .5   [A,C] 1
+    #   mean over seeds:  .25        .5         .75        1.0   -> first >= 0.9 at 6 pulls
+    #   sh seed 0:       [A,A] .5   [A,B] 1    [A,B] 1    [A,B] 1
+    #   sh seed 1:       [A,C] 1    [A,C] 1    [A,C] 1    [A,C] 1
+    #   mean over seeds:  .75        1.0  -> first >= 0.9 at 3 pulls; vs uniform 3 / 6 = 0.5
+    # Uniform's budget-B recommendation is its main run's at B x 3 pulls. Successive halving
+    # plans from the budget, so it has a run per budget: B=1 seed 0 [B,B] .5, seed 1 [A,C] 1;
+    # B=2 [A,B] 1 and [A,B] 1. So found B=1: uniform (.5 + .5)/2 = .5, sh (.5 + 1)/2 = .75;
+    # found B=2: uniform (1 + 1)/2 = 1, sh 1. (sh's main run at 3 pulls is 1.0: found B=1
+    # must come from the budget run.)
+    runs = [
+        run("uniform", 0, [[B, A], [A, A], [A, C], [A, B]], {1: [A, A], 2: [A, B]}),
+        run("uniform", 1, [[C, B], [B, B], [B, B], [A, C]], {1: [B, B], 2: [A, C]}),
+        run("successive_halving", 0, [[A, A], [A, B], [A, B], [A, B]], {1: [B, B], 2: [A, B]}),
+        run("successive_halving", 1, [[A, C], [A, C], [A, C], [A, C]], {1: [A, C], 2: [A, B]}),
+    ]
+    shared = _Shared(Decks.build(table), table, tuple(synthetic_tasks(2)), gaps,
+                     arm_space_for(table.templates), config, (1,))
+    result = _aggregate(table, shared, runs, means, gaps, [])
+    uniform, sh = result.agent("uniform"), result.agent("successive_halving")
+
+    assert uniform.found[1].mean == pytest.approx(0.5) and uniform.found[2].mean == pytest.approx(1.0)
+    assert sh.found[2].mean == pytest.approx(1.0)
+    # sh found B=1 over seeds [.5, 1]: mean .75, sd sqrt(.125) = .353553, 95% half-width
+    # 1.96 * .353553 / sqrt(2) = 1.96 * .25 = .49 -> [.26, 1.24]
+    assert (sh.found[1].mean, sh.found[1].lo, sh.found[1].hi) == pytest.approx((0.75, 0.26, 1.24))
+
+    # "to 90%", with a bootstrap over the 2 seeds: a resample is seeds (0,0), (1,1) or mixed.
+    #   uniform: (0,0) -> seed 0's curve 0, .5, 1 -> 4 pulls; (1,1) -> 6; mixed -> 6
+    #   sh:      (0,0) -> .5, 1 -> 3;                 (1,1) -> 1 at once -> 2; mixed -> 3
+    # so the 95% intervals are the smallest and largest resample: uniform [4, 6], sh [2, 3]
+    assert (uniform.pulls_to_find.mean, uniform.pulls_to_find.lo, uniform.pulls_to_find.hi) == (6, 4, 6)
+    assert (sh.pulls_to_find.mean, sh.pulls_to_find.lo, sh.pulls_to_find.hi) == (3, 2, 3)
+    # "x uniform": 3 / 6 = 0.5; per resample (0,0) 3/4, (1,1) 2/6, mixed 3/6 -> [1/3, 3/4]
+    assert (sh.vs_uniform.mean, sh.vs_uniform.lo, sh.vs_uniform.hi) == pytest.approx((0.5, 1 / 3, 0.75))
+    assert (uniform.vs_uniform.mean, uniform.vs_uniform.lo, uniform.vs_uniform.hi) == (1, 1, 1)
+    # the JSON written next to the plots carries the same figures
+    row = result.to_dict()["agents"][3]
+    assert row["name"] == "successive_halving" and row["found"]["1"]["mean"] == pytest.approx(0.75)
+    assert row["pulls_to_find"]["mean"] == 3 and row["vs_uniform"]["mean"] == pytest.approx(0.5)
+
+
+def test_never_reaching_90_percent_has_no_pulls_to_find() -> None:
+    """An agent stuck on template A finds only alpha (1 of 2 tasks, .5 < .9) at every budget."""
+    table = tiny_table()
+    result = run_benchmark(table, ("fixed",), seeds=2, budgets=(1, 2), workers=1, permutations=20)
+    fixed = result.agent("fixed")  # `fixed` plays arm 0 = A
+    assert [(e.mean, e.lo, e.hi) for e in fixed.found.values()] == [(0.5, 0.5, 0.5)] * 2
+    assert fixed.pulls_to_find is None and fixed.vs_uniform is None
+    # its regret per pull is the mean gap of A over tasks: (0 + 0.75) / 2 = 0.375, x 6 pulls
+    assert fixed.cum_regret.mean == pytest.approx(2.25)
+    # the best single template over both tasks: means A .5, B .625, C .35 -> B; B is within
+    # 0.05 only on beta -> found .5 at every budget; regret (0.5 + 0) / 2 = .25 per pull
+    single = result.agent("best_single")
+    assert result.best_single == "B" and result.oracle == {"alpha": "A", "beta": "B"}
+    assert [e.mean for e in single.found.values()] == [0.5, 0.5]
+    assert single.cum_regret.mean == pytest.approx(1.5)
+    assert [e.mean for e in result.agent("oracle").found.values()] == [1.0, 1.0]
+
+
+def test_to_90_percent_counts_a_rate_of_exactly_the_target() -> None:
+    # 9 of 10 (task, seed) pairs found is a rate of 0.9: reached at that checkpoint (16 pulls)
+    rates = np.array([0.5, np.mean([True] * 9 + [False]), 1.0])
+    assert _first_reach(rates, np.array([8, 16, 24]), 0.9) == 16
+    assert _first_reach(np.array([0.5, 0.8]), np.array([8, 16]), 0.9) == math.inf  # never
+
+
+def test_bootstrap_interval_is_the_central_95_percent() -> None:
+    # replicates 0..999: the inverted-cdf 2.5% and 97.5% quantiles are the 25th and the
+    # 975th smallest, 24 and 974
+    assert _bootstrap_interval(np.arange(1000.0), 5.0) == Estimate(5.0, 24.0, 974.0)
+    # a replicate that never reached the target (inf / inf = nan) counts as never (inf):
+    # with 3% of them, the upper end is inf
+    values = np.arange(1000.0)
+    values[970:] = np.nan
+    assert _bootstrap_interval(values, 5.0).hi == math.inf
