@@ -26,7 +26,9 @@ class HarnessGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HarnessError as exc:
-            raise click.ClickException(str(exc)) from None
+            from harness.console import plain
+
+            raise click.ClickException(plain(str(exc)).plain) from None
 
 
 def invoked_command() -> str:
@@ -68,7 +70,9 @@ def main() -> None:
     try:
         config = load_config(Path(CONFIG_FILE))
     except HarnessError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        from harness.console import plain
+
+        click.echo(f"Error: {plain(str(exc)).plain}", err=True)
         sys.exit(2)
     cli.main(default_map=default_map(cli, config), prog_name="harness")
 
@@ -518,9 +522,10 @@ def bench() -> None:
               help="Response table recorded by `harness bench record` (v1 or v2).")
 @click.option("--seeds", type=click.IntRange(1, 100000), default=200, show_default=True,
               help="Independent runs per agent; intervals are over seeds.")
-@click.option("--budget", type=click.IntRange(1, 1000), default=10, show_default=True,
+@click.option("--budget", type=click.IntRange(1, 1000), default=None,
               help="Largest budget per task (also scored: 1, 2, 5 below it): pulls per template "
-              "(classic replay) or calls per template x temperature cell (strategy replay).")
+              "(classic replay) or calls per template x temperature cell (strategy replay).  "
+              "[default: 10 classic; 5 strategies, the answers a cell deals when 5 of 10 are held out]")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where agents.json and the PNG plots go.  [default: bench/results/agents "
               "(classic), bench/results/strategies (strategies)]")
@@ -550,7 +555,7 @@ def bench() -> None:
 @click.option("--honest-split", type=click.FloatRange(0, 0.9), default=None,
               help="Share of each cell's answers held out for scoring (agents are dealt the rest); "
               "0 scores in sample.  [default: 0.5 on a v2 table, 0 (the classic replay) on v1]")
-def bench_agents_cmd(table_path: Path, seeds: int, budget: int, out: Path | None, tasks_dir: Path,
+def bench_agents_cmd(table_path: Path, seeds: int, budget: int | None, out: Path | None, tasks_dir: Path,
                      agents: tuple[str, ...], samples: int, reward: str, holdout: float,
                      train_budget: int | None, transfer_budget: int | None, workers: int,
                      selections: str | None, temperatures: str | None, call_price: float,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.console import console, grade_table, json_line
+from harness.console import console, grade_table, json_line, plain
 from harness.errors import HarnessError
 from harness.results import GradeResult
 from harness.tasks import Task, find_task
@@ -32,7 +32,8 @@ def evaluate_files(task_name: str, files: tuple[Path, ...], tasks_dir: Path, hom
     codes = [read_code(path) for path in files]
     err = console(stderr=True)
     with err.status("starting sandbox"):
-        sandbox = open_sandbox(SandboxConfig(workers=min(workers, len(codes))), log=err.print)
+        sandbox = open_sandbox(SandboxConfig(workers=min(workers, len(codes))),
+                               log=lambda message: err.print(plain(message)))
     grader = Grader(sandbox, Store(home) if use_cache else None)
     try:
         results = grader.grade_many([(task, code) for code in codes])

@@ -159,8 +159,10 @@ def evaluation_table(ev: Evaluation) -> Any:  # noqa: ANN401 - a rich Table
     for col in ("task", "learned strategy", "n", "pass@1 learned", "pass@1 default",
                 "reward learned", "reward default", "calls/answer"):
         table.add_column(col, justify="left" if col in ("task", "learned strategy") else "right")
+    from harness.console import plain
+
     for t in ev.tasks:
-        table.add_row(t.task, t.learned, str(t.n), f"{t.learned_pass:.2f}", f"{t.default_pass:.2f}",
+        table.add_row(plain(t.task), plain(t.learned), str(t.n), f"{t.learned_pass:.2f}", f"{t.default_pass:.2f}",
                       f"{t.learned_reward:.3f}", f"{t.default_reward:.3f}",
                       f"{t.learned_calls:.2f} vs {t.default_calls:.2f}")
     p, r = ev.pass_uplift, ev.reward_uplift

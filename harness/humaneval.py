@@ -646,7 +646,7 @@ def import_cli(dest: Path, as_json: bool) -> ImportReport:
     """`harness tasks import humaneval`: import, then print the summary."""
     from rich.table import Table
 
-    from harness.console import console
+    from harness.console import console, plain
 
     err = console(stderr=True)
     with err.status("importing HumanEval"):
@@ -664,7 +664,7 @@ def import_cli(dest: Path, as_json: bool) -> ImportReport:
         table.add_row(status, str(report.count(status)), "")
     for outcome in report.outcomes:
         if outcome.status == "skipped":
-            table.add_row("[red]skipped[/]", outcome.task_id, outcome.reason)
+            table.add_row("[red]skipped[/]", plain(outcome.task_id), plain(outcome.reason))
     if not report.count("skipped"):
         table.add_row("skipped", "0", "")
     out.print(table)

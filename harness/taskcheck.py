@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.progress import Progress
 from rich.table import Table
 
-from harness.console import console
+from harness.console import console, plain
 from harness.errors import TaskError
 from harness.results import GradeResult
 from harness.tasks import Task, load_task
@@ -99,6 +99,6 @@ def check_tasks_cli(tasks_dir: Path, names: tuple[str, ...], home: Path, workers
         for col in ("task", "ok", "tests", "reason"):
             table.add_column(col)
         for c in checks:
-            table.add_row(c.name, "[green]yes[/]" if c.ok else "[red]no[/]", str(c.tests), c.reason)
+            table.add_row(plain(c.name), "[green]yes[/]" if c.ok else "[red]no[/]", str(c.tests), plain(c.reason))
         console().print(table)
     return all(c.ok for c in checks)

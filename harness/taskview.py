@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from harness.console import console
+from harness.console import console, plain
 from harness.errors import TaskError
 from harness.tasks import NAME_RE, find_task, load_tasks
 
@@ -29,24 +29,24 @@ def list_tasks(tasks_dir: Path, tags: tuple[str, ...], difficulty: str | None, a
     for col in ("name", "difficulty", "tags", "tests"):
         table.add_column(col, justify="right" if col == "tests" else "left")
     for t in tasks:
-        table.add_row(t.name, t.difficulty, ", ".join(t.tags), str(len(t.test_names)))
+        table.add_row(plain(t.name), plain(t.difficulty), plain(", ".join(t.tags)), str(len(t.test_names)))
     console().print(table)
 
 
 def show_task(tasks_dir: Path, name: str) -> None:
     task = find_task(tasks_dir, name)
     out = console()
-    meta = f"[bold]{task.name}[/]  {task.difficulty}  tags: {', '.join(task.tags) or '-'}  hash {task.short_hash}"
-    out.print(Panel(task.description, title=meta, title_align="left"))
+    meta = plain(f"{task.name}  {task.difficulty}  tags: {', '.join(task.tags) or '-'}  hash {task.short_hash}")
+    out.print(Panel(plain(task.description), title=meta, title_align="left"))
     if task.signature:
-        out.print(Syntax(task.signature, "python", theme="ansi_dark"))
+        out.print(Syntax(plain(task.signature).plain, "python", theme="ansi_dark"))
     for title, items in (("examples", task.examples), ("hints", task.hints)):
         if items:
             out.print(f"[bold]{title}[/]")
             for item in items:
-                out.print(f"  • {item}")
-    out.print(f"[bold]tests[/] ({len(task.test_names)}: {', '.join(task.test_names)})")
-    out.print(Syntax(task.tests_source, "python", theme="ansi_dark", line_numbers=True))
+                out.print(plain(f"  • {item}"))
+    out.print(plain(f"tests ({len(task.test_names)}: {', '.join(task.test_names)})", "bold"))
+    out.print(Syntax(plain(task.tests_source).plain, "python", theme="ansi_dark", line_numbers=True))
 
 
 TOML_TEMPLATE = '''entry_point = "{name}"

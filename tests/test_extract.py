@@ -10,13 +10,22 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.extract import Extraction, extract_code, fenced_blocks, strip_demo_code
+from harness.extract import (
+    MAX_ANSWER_CHARS,
+    MAX_BLOCKS,
+    SEARCH_BUDGET_BASE,
+    Extraction,
+    extract_code,
+    fenced_blocks,
+    strip_demo_code,
+)
 
 CORPUS = Path(__file__).parent / "data" / "responses" / "responses.jsonl"
 SOURCES = {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "handwritten"}
@@ -329,3 +338,137 @@ def test_extraction_is_frozen() -> None:
     got = extract_code("def f():\n    return 1\n", "f")
     with pytest.raises(dataclasses.FrozenInstanceError):
         got.code = ""  # type: ignore[misc]
+
+
+# -- hostile answers: never an exception, never a stall -------------------------------
+# The answer is untrusted and extraction runs on the host, in the run loop; a cached
+# answer that crashed extraction crashed every resume too.
+
+DEEP = {
+    "1000 unary minus": f"{FENCE}python\ndef f(x):\n    return {'-' * 1000}x\n{FENCE}",
+    "3000-term sum": f"{FENCE}python\ndef f(x):\n    return {'+'.join(['1'] * 3000)}\n{FENCE}",
+    "40k unary minus": f"{FENCE}python\ndef f(x):\n    return {'-' * 40_000}x\n{FENCE}",
+    "deep lambdas": f"{FENCE}python\ndef f(x):\n    return {'lambda: ' * 1000}x\n{FENCE}",
+    "deep, with demo code sharing a line": (  # rebuilt with ast.unparse, which recurses
+        f"{FENCE}python\ndef f(x):\n    return {'-' * 1000}x + K\nK = 1; print(f(K))\n{FENCE}"
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", DEEP.values(), ids=DEEP.keys())
+def test_deeply_nested_code_is_a_graded_failure_not_an_exception(answer: str) -> None:
+    got = extract_code(answer, "f")  # RecursionError escaped here before
+    if got.found:  # passed on: the sandbox grades it (or reports its syntax error)
+        assert got.code.startswith("def f(x):")
+        if "does not parse" not in got.reason:
+            assert _top_names(got.code) == {"f"}
+    else:
+        assert got.code == "" and got.reason
+
+
+def test_code_too_deep_to_rebuild_is_no_code_with_a_reason() -> None:
+    got = extract_code(DEEP["deep, with demo code sharing a line"], "f")
+    assert not got.found and "too deeply nested" in got.reason
+
+
+def test_deep_but_valid_code_is_still_extracted_whole() -> None:
+    got = extract_code(DEEP["1000 unary minus"], "f")
+    assert got.found and got.code == f"def f(x):\n    return {'-' * 1000}x\n", got.reason
+
+
+@pytest.mark.docker
+def test_code_too_deep_to_compile_is_graded_as_a_syntax_error(grader, sort_task) -> None:  # noqa: ANN001
+    answer = f"{FENCE}python\ndef sort_ints(xs):\n    return {'+'.join(['1'] * 3000)}\n{FENCE}"
+    got = extract_code(answer, "sort_ints")
+    assert got.found and "does not parse" in got.reason
+    result = grader.grade(sort_task, got.code)
+    assert result.status == "syntax_error" and not result.syntax_ok, result
+
+
+STALLS = {  # the first four took 6 to 51 s before (one line of 4 kB took 37 s)
+    "fence line of spaces": FENCE + " " * 2000 + "x" + " " * 2000 + "`",
+    "tilde fence line": "~" * 4000 + "`",
+    "unfenced decorators": "@x\n" * 400,
+    "blank lines in a block": f"{FENCE}python\nx = (\n" + " \n" * 20_000 + f"y\n{FENCE}",
+    "cut-off block of calls": f"{FENCE}python\n" + "x(\n" * 3000,
+    "prose between many defs": "def g(x):\n    return x\nSee this text here.\n" * 500,
+    "1000 tiny blocks": f"{FENCE}\nx\n{FENCE}\n" * 1000,
+    "comments after a cut": f"{FENCE}python\ndef f(:\n" + "#c\n" * 15_000,
+    "periodic decorators and prose": ("@x\n" * 50 + "def f(): pass\nSome prose here.\n") * 100,
+    "nested defs of the entry point": (
+        f"{FENCE}python\n"
+        + "".join("    " * k + "def f():\n" for k in range(99))
+        + "    " * 99
+        + "x = ["
+        + ",".join(["1"] * 9000)
+        + f"]\n{FENCE}"
+    ),
+    "demo data chain": f"{FENCE}python\ndef f(x):\n    return x\n"
+    + "".join(f"a{i} = a{i + 1}\n" for i in range(3000, 0, -1))
+    + f"print(f(a1))\n{FENCE}",
+    "many merged helpers": f"{FENCE}python\n"
+    + "".join(f"h{i} = {i}\n" for i in range(2000))
+    + f"{FENCE}\n{FENCE}python\ndef f(x):\n    return ["
+    + ",".join(f"h{i}" for i in range(2000))
+    + f"]\n{FENCE}",
+}
+
+
+@pytest.mark.parametrize("answer", STALLS.values(), ids=STALLS.keys())
+def test_hostile_answers_cost_a_bounded_amount_of_parsing(answer: str) -> None:
+    assert len(answer) <= MAX_ANSWER_CHARS  # searched, not refused for its size
+    started = time.process_time()
+    got = extract_code(answer, "f")
+    cpu = time.process_time() - started
+    # The bound extraction promises: about 7x the answer, plus the search base.
+    assert got.parsed_chars <= 7 * len(answer) + SEARCH_BUDGET_BASE, got.reason
+    assert got.parses <= MAX_BLOCKS + 50, got.reason
+    # A guard against pathological slowness (these took from 6 s to minutes), not a
+    # benchmark: CPU time, not wall time, and about 10x what they take now.
+    assert cpu < 3.0, f"{cpu:.1f} s of CPU"
+
+
+def test_parse_work_grows_linearly_with_the_answer() -> None:
+    small, large = (extract_code("@x\n" * n, "f") for n in (400, 4000))
+    assert large.parsed_chars <= 7 * len("@x\n" * 4000) + SEARCH_BUDGET_BASE
+    assert large.parses <= 2 * small.parses  # tried prefixes do not grow with the answer
+
+
+def test_answer_over_the_size_cap_is_refused_unread() -> None:
+    code = f"{FENCE}python\ndef f(x):\n    return x\n{FENCE}\n"
+    got = extract_code(code * (MAX_ANSWER_CHARS // len(code) + 1), "f")
+    assert not got.found and got.code == "" and "too long" in got.reason
+    assert got.parses == 0
+    assert extract_code(code * (MAX_ANSWER_CHARS // len(code)), "f").found  # just under it
+
+
+def test_only_the_first_blocks_are_considered() -> None:
+    blocks = fenced_blocks(f"{FENCE}python\nx = 1\n{FENCE}\n" * (MAX_BLOCKS + 5))
+    assert len(blocks) == MAX_BLOCKS
+
+
+def test_a_spent_search_budget_is_said_in_the_reason() -> None:
+    got = extract_code("@x\n" * 4000, "f")
+    assert got.found and "parse budget spent" in got.reason
+
+
+def test_demo_data_chain_goes_entirely_in_any_order() -> None:
+    chain = "".join(f"a{i} = a{i + 1}\n" for i in range(50, 0, -1))
+    code = f"def f(x):\n    return x\n\na51 = 0\n{chain}print(f(a1))\n"
+    cleaned, removed = strip_demo_code(code, "f")
+    assert cleaned == "def f(x):\n    return x" and removed.count("demo data") == 51
+
+
+def test_data_read_by_kept_code_stays_even_when_demo_code_reads_it_too() -> None:
+    code = "B = 2\nA = B\n\ndef f(x):\n    return x * A\n\nprint(f(B), A)\n"
+    cleaned, removed = strip_demo_code(code, "f")
+    assert "A = B" in cleaned and "B = 2" in cleaned and removed == ["call"]
+
+
+def test_a_name_bound_only_in_a_nested_function_is_read_from_module_scope() -> None:
+    text = (
+        f"{FENCE}python\ndef helper(x):\n    return x\n{FENCE}\n"
+        f"{FENCE}python\ndef f(x):\n    def inner():\n        helper = 1\n        return helper\n"
+        f"    return helper(x) + inner()\n{FENCE}\n"
+    )
+    assert "def helper" in extract_code(text, "f").code
