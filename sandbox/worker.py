@@ -45,6 +45,7 @@ import sys
 import time
 import traceback
 import types
+from collections.abc import Iterator
 
 PROTOCOL = 1
 JOB_DIR = "/tmp/job"
@@ -301,7 +302,8 @@ def _factory_main(ctrl: int) -> None:
             os._exit(0)
 
 
-def _reap_candidates(notices: dict[int, int]) -> None:
+def _exited_children() -> Iterator[tuple[int, int]]:
+    """(pid, wait status) of every child that has ended, without blocking."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -309,6 +311,11 @@ def _reap_candidates(notices: dict[int, int]) -> None:
             return
         if pid == 0:
             return
+        yield pid, status
+
+
+def _reap_candidates(notices: dict[int, int]) -> None:
+    for pid, status in _exited_children():
         fd = notices.pop(pid, None)
         if fd is None:
             continue
@@ -740,13 +747,8 @@ def _kill_everything(factory: Factory) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        for _ in _exited_children():
+            pass
         if not pids:
             return
         time.sleep(0.0001)
