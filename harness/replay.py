@@ -34,6 +34,11 @@ processes (one torch thread each); every (agent, seed) result depends on nothing
 
 Sections: the table, synthetic tables, the environment, the episode loop, the
 benchmark, the sensitivity test, and output (rich tables, PNG plots, JSON).
+
+This is the classic replay: templates as arms, scored in sample. A v2 table (rows with a
+temperature, the code and visible/hidden pass vectors) is read by the same `Response`,
+its columns being "TEMPLATE@tT"; harness/bench/ replays it with strategies (template x
+temperature x best-of-k selection) as arms, costs in calls, and scores on held-out answers.
 """
 
 from __future__ import annotations
@@ -85,6 +90,15 @@ template, and every held-out PPO step costs about 0.8 ms."""
 # ----------------------------------------------------------------------------- the table
 
 
+V1_TEMPERATURE = 0.8
+"""The sampling temperature of every answer of a v1 table (its rows do not say)."""
+
+_V2_FIELDS: dict[str, type] = {
+    "temperature": float, "code": str, "tests": str, "visible": str, "visible_total": int,
+}
+"""Fields a v2 row adds (harness/record.py); absent from v1 rows."""
+
+
 @dataclass(frozen=True)
 class Response:
     """One graded answer of the table (the fields of a GradeResult a reward can use)."""
@@ -109,6 +123,26 @@ class Response:
     """Tests run."""
     completion_tokens: int = 0
     """Tokens the model generated for this answer."""
+    temperature: float | None = None
+    """Sampling temperature (table v2); None in a v1 table, whose answers were all sampled
+    at 0.8 (`V1_TEMPERATURE`)."""
+    code: str | None = None
+    """The extracted code, "" when the answer had none (v2; None in v1)."""
+    tests: str | None = None
+    """'1'/'0' per hidden test, in the task's order (v2; None in v1)."""
+    visible: str | None = None
+    """'1'/'0' per visible example of the task, "" when the task has none (v2; None in v1:
+    best-of-k then selects on syntax validity)."""
+    visible_total: int | None = None
+    """Visible examples of the task (v2; None in v1)."""
+
+    @property
+    def column(self) -> str:
+        """The table column of this answer: its template, plus `@tT` in a v2 table (the
+        same cells as strategy ids without their selection)."""
+        if self.temperature is None:
+            return self.template
+        return f"{self.template}@t{self.temperature:g}"
 
     def result(self) -> GradeResult:
         """The record rewards are computed from (per-test details are not replayed)."""
@@ -117,7 +151,9 @@ class Response:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The row as written: a v1 row keeps exactly the v1 fields."""
+        data = dataclasses.asdict(self)
+        return {k: v for k, v in data.items() if v is not None or k not in _V2_FIELDS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "") -> Response:
@@ -139,6 +175,23 @@ class Response:
             if not ok:
                 raise HarnessError(f"{prefix}field '{name}' must be {kind.__name__}, got {value!r}")  # type: ignore[union-attr]
             values[name] = value
+        for name, kind in _V2_FIELDS.items():
+            value = data.get(name)
+            if value is None:
+                continue
+            if name == "temperature" and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise HarnessError(f"{prefix}field '{name}' must be {kind.__name__}, got {value!r}")
+            values[name] = value
+        for name in ("tests", "visible"):
+            if values.get(name) is not None and set(values[name]) - {"0", "1"}:
+                raise HarnessError(f"{prefix}field '{name}' must be a string of 0 and 1, "
+                                   f"got {values[name]!r}")
+        if values.get("visible") and values.get("visible_total") is not None and \
+                len(values["visible"]) != values["visible_total"]:
+            raise HarnessError(f"{prefix}field 'visible' has {len(values['visible'])} entries, "
+                               f"visible_total says {values['visible_total']}")
         if values["status"] not in STATUSES:
             raise HarnessError(
                 f"{prefix}field 'status' must be one of {', '.join(STATUSES)}, got {values['status']!r}"
@@ -153,12 +206,16 @@ class Response:
 
 @dataclass(frozen=True)
 class ResponseTable:
-    """Recorded answers: every (task, template) cell holds R graded samples."""
+    """Recorded answers: every (task, template) cell holds R graded samples.
+
+    In a v2 table a column is a template at one temperature (`Response.column`,
+    "TEMPLATE@tT"), so each (task, template, temperature) is a cell of its own.
+    """
 
     tasks: tuple[str, ...]
     """Task names, in table order."""
     templates: tuple[str, ...]
-    """Template ids, in arm order."""
+    """Columns in arm order: template ids (v1), or "TEMPLATE@tT" (v2)."""
     cells: Mapping[tuple[str, str], tuple[Response, ...]]
     """(task, template) -> its answers, sorted by sample index."""
     meta: Mapping[str, Any] = field(default_factory=dict)
@@ -206,8 +263,8 @@ class ResponseTable:
                     f"{where}: task '{row.task}' appears with two task hashes (the task changed "
                     "while recording); record it again"
                 )
-            templates.setdefault(row.template, None)
-            cells.setdefault((row.task, row.template), []).append(row)
+            templates.setdefault(row.column, None)
+            cells.setdefault((row.task, row.column), []).append(row)
         if not cells:
             raise HarnessError(f"{where}: the table has no rows")
         plan = meta.get("plan") if isinstance(meta.get("plan"), dict) else {}
@@ -252,7 +309,14 @@ def _open_text(path: Path, mode: str) -> io.TextIOBase:
 
 
 def load_table(path: Path | str) -> ResponseTable:
-    """Read a (gzip) JSONL response table and its optional meta file."""
+    """Read a (gzip) JSONL response table and its optional meta file; every cell must be there
+    (`harness.bench.table.load_complete` keeps the complete part of a table still recording)."""
+    rows, meta = read_rows(path)
+    return ResponseTable.from_rows(rows, meta, where=str(path))
+
+
+def read_rows(path: Path | str) -> tuple[list[Response], dict[str, Any]]:
+    """The validated rows of a (gzip) JSONL response table, and its meta file (or {})."""
     path = Path(path)
     if not path.is_file():
         raise HarnessError(
@@ -280,7 +344,7 @@ def load_table(path: Path | str) -> ResponseTable:
                 rows.append(Response.from_dict(data, f"{path}:{number}"))
     except (OSError, EOFError) as exc:  # a truncated or non-gzip file
         raise HarnessError(f"{path}: cannot be read ({exc})") from None
-    return ResponseTable.from_rows(rows, meta, where=str(path))
+    return rows, meta
 
 
 def save_table(
@@ -1563,8 +1627,8 @@ def resolve_tasks(names: Sequence[str], tasks_dir: Path) -> dict[str, Task]:
 def bench_agents(
     table_path: Path = DEFAULT_TABLE,
     seeds: int = 200,
-    budget: int = 10,
-    out: Path = DEFAULT_OUT,
+    budget: int | None = None,
+    out: Path | None = None,
     tasks_dir: Path = Path("tasks"),
     agents: Sequence[str] = (),
     samples_per_decision: int = 1,
@@ -1573,42 +1637,11 @@ def bench_agents(
     holdout: float = 1 / 3,
     train_budget: int | None = None,
     transfer_budget: int | None = None,
-) -> BenchmarkResult:
-    """`harness bench agents`: load, replay with a progress bar, print the tables, write files."""
-    from rich.progress import Progress
+    **strategy_options: Any,
+) -> Any:
+    """`harness bench agents` (harness.bench.agents.bench_agents): the classic replay on a v1
+    table, the strategy replay with honest scoring on a v2 table."""
+    from harness.bench.agents import bench_agents as run
 
-    from harness.console import console
-
-    table = load_table(table_path)
-    tasks = resolve_tasks(table.tasks, tasks_dir)
-    budgets = tuple(b for b in DEFAULT_BUDGETS if b < budget) + (budget,)
-    out_console, err_console = console(), console(stderr=True)
-    if not out_console.is_terminal:  # a file or pipe: do not wrap the wide tables at 80 columns
-        out_console.width = 160
-    with Progress(console=err_console, transient=True) as progress:
-        bar = progress.add_task("replaying", total=None)
-        result = run_benchmark(
-            table, agents or None, seeds, budgets, samples_per_decision, reward, holdout,
-            tasks=tasks, workers=workers, transfer_train_budget=train_budget,
-            transfer_budget=transfer_budget,
-            on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
-        )
-    out_console.print(agent_table(result))
-    if result.transfer:
-        out_console.print(transfer_table(result))
-    out_console.print(sensitivity_table(result))
-    missing = [n for n in result.notes if "no folder" in n]
-    if missing:
-        out_console.print(f"[yellow]{len(missing)} table task(s) have no folder in {tasks_dir}: "
-                          "contextual agents saw placeholder features[/]")
-    for note in result.notes:
-        if "no folder" not in note:
-            out_console.print(f"[yellow]note:[/] {note}")
-    paths = write_outputs(result, out)
-    costs = ", ".join(f"{a.name} {a.cpu_s:.0f}" for a in result.agents if a.kind == "agent")
-    out_console.print(
-        f"{result.wall_s:.1f} s wall with {result.config.workers} worker(s); agent runs took "
-        f"{result.cpu_s:.0f} CPU-s ({costs})"
-    )
-    out_console.print(f"wrote {', '.join(str(p) for p in paths)}")
-    return result
+    return run(table_path, seeds, budget, out, tasks_dir, agents, samples_per_decision, reward,
+               workers, holdout, train_budget, transfer_budget, **strategy_options)

@@ -1,0 +1,8 @@
+"""The offline benchmarks behind `harness bench ...`, beyond the classic replay in harness/replay.py.
+
+`table` reads v1 and v2 response tables (keeping the complete part of one still being
+recorded), `strategies` turns a table's cells into strategy arms (template x temperature
+x selection) with the live selection rule and its exact expectation, `split` draws the
+per-seed dealing / held-out split of every cell, `honest` replays agents over strategies
+and scores them out of sample, and `output` prints and plots what it measured.
+"""

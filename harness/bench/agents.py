@@ -1,0 +1,145 @@
+"""`harness bench agents`: pick the replay the table supports, run it, print and write it.
+
+A v1 table (one temperature, no visible vectors) gets the classic replay (harness/replay.py,
+template arms, in sample) unless strategies or an honest split are asked for; a v2 table
+gets the strategy replay (harness/bench/honest.py): template x temperature x selection
+arms, costs in calls, scored on held-out answers. The classic figures of a v1 table stay
+comparable with earlier runs; `--honest-split 0.5` scores a v1 table out of sample too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.bench.honest import DEFAULT_CALL_PRICE, DEFAULT_HELDOUT, run_strategy_benchmark
+from harness.bench.strategies import SELECTIONS
+from harness.bench.table import complete_block, ordering
+from harness.errors import HarnessError
+from harness.replay import (
+    DEFAULT_BUDGETS,
+    DEFAULT_OUT,
+    DEFAULT_TABLE,
+    ResponseTable,
+    read_rows,
+    resolve_tasks,
+    run_benchmark,
+)
+
+DEFAULT_STRATEGY_OUT = Path("bench/results/strategies")
+"""Where the strategy replay writes by default (the classic figures keep bench/results/agents)."""
+CLASSIC_BUDGET = 10
+"""Largest classic budget: pulls per template per task (a 10-answer cell, dealt once)."""
+STRATEGY_BUDGET = 5
+"""Largest strategy budget: calls per cell per task. With 5 of 10 answers held out a cell
+deals 5; beyond that agents mostly see answers again (and the run costs twice as much)."""
+
+
+def plan_replay(
+    table_path: Path, selections: Sequence[str] | None, temperatures: Sequence[float] | None,
+    honest_split: float | None,
+) -> tuple[ResponseTable, list[str], tuple[str, ...], float, bool]:
+    """(table, notes, selections, held-out share, classic?) for a table file and the options.
+
+    Defaults: a v2 table plays every selection and holds out half of each cell; a v1 table
+    plays single answers in sample (the classic replay).
+    """
+    rows, meta = read_rows(table_path)
+    if not rows:
+        raise HarnessError(f"{table_path}: the table has no rows")
+    v2 = any(r.temperature is not None for r in rows)
+    share = honest_split if honest_split is not None else (DEFAULT_HELDOUT if v2 else 0.0)
+    chosen = tuple(selections) if selections else (SELECTIONS if v2 else ("single",))
+    kept, notes = complete_block(rows, temperatures, min_answers=2 if share > 0 else 1)
+    table = ResponseTable.from_rows(kept, ordering(meta, kept), where=str(table_path))
+    classic = share == 0 and chosen == ("single",)
+    return table, notes, chosen, share, classic
+
+
+def bench_agents(
+    table_path: Path = DEFAULT_TABLE,
+    seeds: int = 200,
+    budget: int | None = None,
+    out: Path | None = None,
+    tasks_dir: Path = Path("tasks"),
+    agents: Sequence[str] = (),
+    samples_per_decision: int = 1,
+    reward: str = "partial",
+    workers: int = 2,
+    holdout: float = 1 / 3,
+    train_budget: int | None = None,
+    transfer_budget: int | None = None,
+    *,
+    selections: Sequence[str] | None = None,
+    temperatures: Sequence[float] | None = None,
+    call_price: float = DEFAULT_CALL_PRICE,
+    honest_split: float | None = None,
+) -> Any:
+    """Load, replay with a progress bar, print the tables, write agents.json and the plots."""
+    from rich.progress import Progress
+
+    from harness import replay
+    from harness.bench import output
+    from harness.console import console
+
+    table, notes, chosen, share, classic = plan_replay(table_path, selections, temperatures,
+                                                       honest_split)
+    tasks = resolve_tasks(table.tasks, tasks_dir)
+    budget = budget or (CLASSIC_BUDGET if classic else STRATEGY_BUDGET)
+    budgets = tuple(b for b in DEFAULT_BUDGETS if b < budget) + (budget,)
+    out_console, err_console = console(), console(stderr=True)
+    if not out_console.is_terminal:  # a file or pipe: do not wrap the wide tables at 80 columns
+        out_console.width = 180
+    with Progress(console=err_console, transient=True) as progress:
+        bar = progress.add_task("replaying", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        if classic:
+            result: Any = run_benchmark(
+                table, agents or None, seeds, budgets, samples_per_decision, reward, holdout,
+                tasks=tasks, workers=workers, transfer_train_budget=train_budget,
+                transfer_budget=transfer_budget, on_progress=on_progress,
+            )
+            result = _with_notes(result, notes)
+        else:
+            result = run_strategy_benchmark(
+                table, agents or None, seeds, budgets, chosen, call_price, share,
+                samples_per_decision, reward, holdout, tasks=tasks, workers=workers,
+                transfer_train_budget=train_budget, transfer_budget=transfer_budget,
+                notes=notes, on_progress=on_progress,
+            )
+    if classic:
+        out_console.print(replay.agent_table(result))
+        if result.transfer:
+            out_console.print(replay.transfer_table(result))
+    else:
+        out_console.print(output.agent_table(result))
+        out_console.print(output.value_table(result))
+        if result.transfer:
+            out_console.print(output.transfer_table(result))
+    out_console.print(replay.sensitivity_table(result))
+    missing = [n for n in result.notes if "no folder" in n]
+    if missing:
+        out_console.print(f"[yellow]{len(missing)} table task(s) have no folder in {tasks_dir}: "
+                          "contextual agents saw placeholder features[/]")
+    for note in result.notes:
+        if "no folder" not in note:
+            out_console.print(f"[yellow]note:[/] {note}")
+    target = out or (DEFAULT_OUT if classic else DEFAULT_STRATEGY_OUT)
+    paths = (replay.write_outputs if classic else output.write_outputs)(result, target)
+    costs = ", ".join(f"{a.name} {a.cpu_s:.0f}" for a in result.agents if a.kind == "agent")
+    out_console.print(
+        f"{result.wall_s:.1f} s wall with {result.config.workers} worker(s); agent runs took "
+        f"{result.cpu_s:.0f} CPU-s ({costs})"
+    )
+    out_console.print(f"wrote {', '.join(str(p) for p in paths)}")
+    return result
+
+
+def _with_notes(result: Any, notes: list[str]) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(result, notes=tuple(notes) + tuple(result.notes)) if notes else result
