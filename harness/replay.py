@@ -49,13 +49,8 @@ import hashlib
 import io
 import json
 import math
-import multiprocessing
-import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -64,8 +59,31 @@ from typing import Any
 import numpy as np
 
 from harness import context as context_module
-from harness.agents import agent_class, agent_names, make_agent
+from harness.agents import agent_class, agent_names
 from harness.agents.base import Agent, ArmSpace, Context
+from harness.bench import render
+from harness.bench.aggregate import (
+    AgentFigures,
+    Estimate,
+    ReplayResult,
+    agent_json,
+    bootstrap_draws,
+    bootstrap_interval,
+    budget_figures,
+    by_agent,
+    chosen_gaps,
+    config_json,
+    curve_json,
+    estimate_json,
+    found_curves,
+    per_budget_json,
+    reach,
+    transfer_budgets,
+    transfer_curves,
+    transfer_results,
+    vs_uniform,
+)
+from harness.bench.jobs import SeedRun, run_agent_seed, run_seed_jobs
 from harness.context import FEATURE_DIM, TaskHistory, make_context, task_features
 from harness.errors import HarnessError
 from harness.results import STATUSES, GradeResult
@@ -636,7 +654,8 @@ _LOG_101 = math.log1p(100)
 
 @dataclass(frozen=True)
 class Trace:
-    """What one agent run did, in the numbers the benchmark needs."""
+    """What one agent run did, in the numbers the benchmark needs (in pulls; the strategy
+    replay's `CallTrace` counts in calls)."""
 
     tasks: tuple[int, ...]
     """Task indices played, in order."""
@@ -745,49 +764,9 @@ class BenchmarkConfig:
 
 
 @dataclass(frozen=True)
-class Estimate:
-    """A figure over seeds with its 95% interval."""
+class AgentResult(AgentFigures):
+    """One row of the agent table (counts in pulls; intervals: mean ± 1.96 SE over seeds)."""
 
-    mean: float
-    """The point estimate (a mean over seeds, or a ratio of means)."""
-    lo: float
-    """Lower end of the 95% interval; inf when the figure was never reached."""
-    hi: float
-    """Upper end of the 95% interval."""
-
-    @classmethod
-    def of(cls, values: np.ndarray | Sequence[float]) -> Estimate:
-        """Mean ± 1.96 standard errors over seeds."""
-        x = np.asarray(values, dtype=float)
-        half = float(1.96 * x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0
-        return cls(float(x.mean()), float(x.mean() - half), float(x.mean() + half))
-
-    @classmethod
-    def exact(cls, value: float) -> Estimate:
-        return cls(float(value), float(value), float(value))
-
-    def to_dict(self) -> dict[str, float | None]:
-        return {k: (v if math.isfinite(v) else None) for k, v in dataclasses.asdict(self).items()}
-
-
-@dataclass(frozen=True)
-class AgentResult:
-    """One row of the agent table."""
-
-    name: str
-    """Agent name, or a baseline: "oracle", "best_single"."""
-    kind: str
-    """"agent" (driven through the Agent interface) or "baseline" (computed from the table)."""
-    contextual: bool
-    """Shares what it learns across tasks through features."""
-    curve: tuple[np.ndarray, np.ndarray, np.ndarray]
-    """(mean, lo, hi) cumulative regret per task after 1..max pulls per task."""
-    cum_regret: Estimate
-    """Cumulative regret per task at the largest budget."""
-    simple_regret: Mapping[int, Estimate]
-    """budget -> oracle mean minus the mean of the recommended template, averaged over tasks."""
-    found: Mapping[int, Estimate]
-    """budget -> share of tasks whose recommendation is within `threshold` of the oracle."""
     pulls_to_find: Estimate | None
     """Pulls per task until >= target_rate of (task, seed) pairs are found; None if never."""
     vs_uniform: Estimate | None
@@ -799,32 +778,6 @@ class AgentResult:
     """pulls_to_settle / uniform's (bootstrap over seeds)."""
     unsettled: float
     """Share of (task, seed) pairs not within `threshold` at the largest budget."""
-    steps_per_s: float
-    """Rewards per second of time spent inside the agent (choose, update, best)."""
-    reused: float
-    """Share of pulls that hit an exhausted cell (drawn with replacement)."""
-    cpu_s: float = 0.0
-    """CPU seconds of all this agent's runs (main, fixed-budget and transfer runs)."""
-
-
-@dataclass(frozen=True)
-class TransferResult:
-    """A contextual agent trained on other tasks vs the best context-free agent from scratch."""
-
-    agent: str
-    """The contextual agent."""
-    baseline: str
-    """The context-free agent with the lowest held-out cumulative regret."""
-    budgets: tuple[int, ...]
-    """Budgets (pulls per template per held-out task) the columns refer to."""
-    trained: Mapping[int, Estimate]
-    """budget -> held-out cumulative regret per task after training on the other tasks."""
-    scratch: Mapping[int, Estimate]
-    """budget -> the baseline's held-out cumulative regret per task."""
-    ratio: Mapping[int, Estimate]
-    """budget -> trained / scratch (bootstrap over seeds); the goal is <= 0.7."""
-    curves: tuple[np.ndarray, np.ndarray]
-    """(trained, scratch) mean held-out cumulative regret after 1..max pulls per task."""
 
 
 @dataclass(frozen=True)
@@ -847,7 +800,7 @@ class TaskSensitivity:
 
 
 @dataclass(frozen=True)
-class BenchmarkResult:
+class BenchmarkResult(ReplayResult[AgentResult]):
     """Everything the benchmark measured; `to_dict()` is the JSON written next to the plots."""
 
     config: BenchmarkConfig
@@ -857,53 +810,28 @@ class BenchmarkResult:
     """task -> template with the best mean reward."""
     best_single: str
     """The template with the best mean reward over all tasks."""
-    agents: tuple[AgentResult, ...]
-    transfer: tuple[TransferResult, ...]
-    sensitivity: tuple[TaskSensitivity, ...]
-    wall_s: float
-    """Seconds for the whole benchmark."""
-    cpu_s: float = 0.0
-    """CPU seconds the agent runs took, summed over worker processes."""
-    notes: tuple[str, ...] = ()
-    """Caveats found while running (missing task folders, changed tasks, ...)."""
-
-    def agent(self, name: str) -> AgentResult:
-        return next(a for a in self.agents if a.name == name)
 
     def to_dict(self) -> dict[str, Any]:
-        def est(e: Estimate | None) -> Any:
-            return None if e is None else e.to_dict()
-
-        def curve(c: tuple[np.ndarray, ...]) -> list[list[float]]:
-            return [np.round(x, 5).tolist() for x in c]
-
         return {
-            "config": {k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in dataclasses.asdict(self.config).items()},
+            "config": config_json(self.config),
             "table": dict(self.table),
             "oracle": dict(self.oracle),
             "best_single": self.best_single,
             "agents": [
-                {
-                    "name": a.name, "kind": a.kind, "contextual": a.contextual,
-                    "cum_regret": est(a.cum_regret),
-                    "simple_regret": {str(b): est(e) for b, e in a.simple_regret.items()},
-                    "found": {str(b): est(e) for b, e in a.found.items()},
-                    "pulls_to_find": est(a.pulls_to_find), "vs_uniform": est(a.vs_uniform),
-                    "pulls_to_settle": est(a.pulls_to_settle),
-                    "settle_vs_uniform": est(a.settle_vs_uniform), "unsettled": a.unsettled,
-                    "steps_per_s": a.steps_per_s, "reused": a.reused, "cpu_s": a.cpu_s,
-                    "curve_mean_lo_hi": curve(a.curve),
-                }
+                agent_json(a, {
+                    "pulls_to_find": estimate_json(a.pulls_to_find),
+                    "vs_uniform": estimate_json(a.vs_uniform),
+                    "pulls_to_settle": estimate_json(a.pulls_to_settle),
+                    "settle_vs_uniform": estimate_json(a.settle_vs_uniform),
+                    "unsettled": a.unsettled,
+                })
                 for a in self.agents
             ],
             "transfer": [
                 {
-                    "agent": t.agent, "baseline": t.baseline,
-                    "trained": {str(b): est(e) for b, e in t.trained.items()},
-                    "scratch": {str(b): est(e) for b, e in t.scratch.items()},
-                    "ratio": {str(b): est(e) for b, e in t.ratio.items()},
-                    "curves_trained_scratch": curve(t.curves),
+                    "agent": t.agent, "baseline": t.baseline, "trained": per_budget_json(t.trained),
+                    "scratch": per_budget_json(t.scratch), "ratio": per_budget_json(t.ratio),
+                    "curves_trained_scratch": curve_json(t.curves),
                 }
                 for t in self.transfer
             ],
@@ -930,21 +858,6 @@ def arm_space_for(templates: Sequence[str]) -> ArmSpace:
         return ArmSpace((n,), tuple((i,) for i in range(n)), tuple(templates))
 
 
-def heldout_tasks(seed: int, n_tasks: int, split: float | Sequence[int]) -> tuple[int, ...]:
-    """The held-out task indices of one seed's transfer run."""
-    if not isinstance(split, float | int):
-        return tuple(sorted(split))
-    n = min(n_tasks - 1, max(1, round(n_tasks * float(split))))
-    rng = np.random.default_rng([seed, 7919])
-    return tuple(sorted(rng.choice(n_tasks, size=n, replace=False).tolist()))
-
-
-def _budget_aware(name: str) -> bool:
-    """Agents that plan from the run length (successive halving) get it, as `harness run` does."""
-    config_cls = getattr(agent_class(name), "config_cls", None)
-    return config_cls is not None and "budget" in {f.name for f in dataclasses.fields(config_cls)}
-
-
 @dataclass(frozen=True)
 class _Shared:
     """What every worker needs; sent once per process."""
@@ -958,128 +871,65 @@ class _Shared:
     heldout_split: float | tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class _SeedRun:
-    """One (agent, seed): the main run, fixed-budget runs and the transfer run."""
-
-    agent: str
-    seed: int
-    regret: np.ndarray
-    """(tasks, max pulls) per-task cumulative regret of the main run."""
-    checkpoints: tuple[int, ...]
-    best: np.ndarray
-    """(checkpoints, tasks) recommendations of the main run."""
-    budget_best: Mapping[int, np.ndarray]
-    """budget -> recommendations (tasks,) of a run planned for that budget."""
-    heldout: tuple[int, ...]
-    transfer: np.ndarray | None
-    """(held-out tasks, max pulls) cumulative regret after training; contextual agents only."""
-    steps: int
-    agent_s: float
-    reused: int
-    cpu_s: float
-    """CPU seconds of the whole (agent, seed) job in its process."""
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _run_seed(shared: _Shared, name: str, seed: int) -> _SeedRun:
-    cpu0 = time.process_time()
-    cfg = shared.config
-    n_arms = len(shared.table.templates)
-    all_tasks = tuple(range(len(shared.tasks)))
-    max_pulls = max(cfg.budgets) * n_arms
-    contexts = _WORKER["contexts"]
-    aware = _budget_aware(name)
-
-    def fresh(pulls: int) -> Agent:
-        extra = {"budget": pulls} if aware else {}
-        return make_agent(name, shared.space, contexts.dim, seed, **extra)
-
-    def env() -> ReplayEnv:
-        return ReplayEnv(shared.table, cfg.reward, seed, shared.decks)
-
-    marks = sorted(
-        set(range(cfg.checkpoint_every, max_pulls + 1, cfg.checkpoint_every))
-        | {b * n_arms for b in cfg.budgets}
-    )
-    main = play(fresh(max_pulls), env(), contexts, all_tasks, max_pulls, shared.gaps,
-                cfg.samples_per_decision, marks)
-    steps, agent_s, reused = main.steps, main.agent_s, main.reused
-    budget_best: dict[int, np.ndarray] = {}
-    for budget in cfg.budgets:
-        pulls = budget * n_arms
-        if aware and pulls < max_pulls:  # a race planned for this budget, scored at its end
-            run = play(fresh(pulls), env(), contexts, all_tasks, pulls, shared.gaps,
-                       cfg.samples_per_decision, [pulls])
-            budget_best[budget] = run.best[-1]
-            steps, agent_s, reused = steps + run.steps, agent_s + run.agent_s, reused + run.reused
-        else:
-            budget_best[budget] = main.best[main.checkpoints.index(pulls)]
-    heldout = heldout_tasks(seed, len(all_tasks), shared.heldout_split)
-    transfer = None
-    if agent_class(name).contextual:
-        agent, replay = fresh(max_pulls), env()
-        train = tuple(t for t in all_tasks if t not in heldout)
-        warm = play(agent, replay, contexts, train, cfg.transfer_train_budget * n_arms,
-                    shared.gaps, cfg.samples_per_decision)
-        test = play(agent, replay, contexts, heldout, cfg.transfer_budget * n_arms, shared.gaps,
-                    cfg.samples_per_decision)
-        transfer = test.regret.astype(np.float32)
-        steps += warm.steps + test.steps
-        agent_s += warm.agent_s + test.agent_s
-        reused += warm.reused + test.reused
-    return _SeedRun(
-        agent=name, seed=seed, regret=main.regret.astype(np.float32), checkpoints=main.checkpoints,
-        best=main.best, budget_best=budget_best, heldout=heldout, transfer=transfer,
-        steps=steps, agent_s=agent_s, reused=reused, cpu_s=time.process_time() - cpu0,
+def _run_seed(shared: _Shared, name: str, seed: int) -> SeedRun:
+    started = time.process_time()
+    return run_agent_seed(
+        shared, name, seed, unit=len(shared.table.templates), split=shared.heldout_split,
+        gaps=shared.gaps, budget_of=lambda pulls: pulls, play=play, started=started,
+        env=lambda: ReplayEnv(shared.table, shared.config.reward, seed, shared.decks),
     )
 
 
-def _init_worker(shared: _Shared, pool: bool = True) -> None:
-    """Per process: the shared data, and one torch thread (the networks are tiny and the
-    worker processes share the machine's cores; more threads only add switching)."""
-    if pool:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            os.environ[var] = "1"
-        if "ppo" in shared.config.agents:
-            import torch
-
-            torch.set_num_threads(1)
-    _WORKER["shared"] = shared
-    _WORKER["contexts"] = TaskContexts(shared.tasks)
-
-
-def _run_job(name: str, seeds: tuple[int, ...]) -> list[_SeedRun]:
-    return [_run_seed(_WORKER["shared"], name, seed) for seed in seeds]
-
-
-@contextmanager
-def _one_torch_thread(enabled: bool) -> Any:
-    """In-process runs: PPO switches threads per call unless the process already uses one."""
-    if not enabled:
-        yield
-        return
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
-def _jobs(agents: Sequence[str], seeds: Sequence[int], workers: int) -> list[tuple[str, tuple[int, ...]]]:
-    """(agent, seeds) chunks, slow agents first so the processes finish together."""
-    cost = {"ppo": 100.0, "linucb": 8.0}
-    jobs = []
+def checked_arguments(
+    table: ResponseTable, agents: Sequence[str] | None, seeds: int | Sequence[int],
+    budgets: Sequence[int], unit: str,
+) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    """(agents, seeds, budgets) of a benchmark run, checked before any work; uniform is always
+    among the agents: it is the baseline of "to find". `unit` names the budgets in errors."""
+    agents = tuple(agents or default_agents())
     for name in agents:
-        size = 2 if cost.get(name, 1.0) >= 50 else 8 if cost.get(name, 1.0) >= 5 else 25
-        size = max(1, min(size, math.ceil(len(seeds) / max(1, workers))))
-        jobs += [(name, tuple(seeds[i : i + size])) for i in range(0, len(seeds), size)]
-    return sorted(jobs, key=lambda j: -cost.get(j[0], 1.0))
+        agent_class(name)  # unknown names fail before any work
+    if "uniform" not in agents:
+        agents = ("uniform", *agents)
+    seed_list = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+    if not seed_list:
+        raise HarnessError("the benchmark needs at least one seed")
+    budgets = tuple(sorted(set(budgets)))
+    if not budgets or budgets[0] < 1:
+        raise HarnessError(f"budgets are {unit}: positive integers")
+    if len(table.tasks) < 2:
+        raise HarnessError("the benchmark needs a table with at least 2 tasks")
+    return agents, seed_list, budgets
+
+
+def task_objects(table: ResponseTable, tasks: Mapping[str, Task] | None) -> tuple[list[Task], list[str]]:
+    """The Task behind each of the table's task names (features for contextual agents), and
+    notes: a missing one becomes a placeholder, a changed one is only noted."""
+    notes: list[str] = []
+    found = []
+    for name in table.tasks:
+        task = (tasks or {}).get(name)
+        recorded = table.cells[(name, table.templates[0])][0].task_hash
+        if task is None:
+            task = placeholder_task(name)
+            notes.append(f"task '{name}' has no folder: contextual agents see placeholder features")
+        elif recorded and task.hash != recorded:
+            notes.append(f"task '{name}' changed since the table was recorded (its hash differs)")
+        found.append(task)
+    return found, notes
+
+
+def transfer_split_of(
+    table: ResponseTable, transfer_split: float | Sequence[str]
+) -> tuple[float | tuple[int, ...], float | tuple[str, ...]]:
+    """(what the runs hold out: a share or task indices, what the config records: the share or
+    task names); unknown task names fail."""
+    if isinstance(transfer_split, float | int):
+        return float(transfer_split), float(transfer_split)
+    unknown = [t for t in transfer_split if t not in table.tasks]
+    if unknown or not transfer_split:
+        raise HarnessError(f"transfer split: unknown or no held-out tasks {unknown}")
+    return tuple(table.tasks.index(t) for t in transfer_split), tuple(transfer_split)
 
 
 def run_benchmark(
@@ -1105,43 +955,14 @@ def run_benchmark(
     contextual agents); missing ones get placeholder tasks and a note.
     """
     started = time.perf_counter()
-    agents = tuple(agents or default_agents())
-    for name in agents:
-        agent_class(name)  # unknown names fail before any work
-    if "uniform" not in agents:
-        agents = ("uniform", *agents)  # the baseline of pulls-to-find
-    seed_list = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
-    if not seed_list:
-        raise HarnessError("the benchmark needs at least one seed")
-    budgets = tuple(sorted(set(budgets)))
-    if not budgets or budgets[0] < 1:
-        raise HarnessError("budgets are pulls per template per task: positive integers")
-    if len(table.tasks) < 2:
-        raise HarnessError("the benchmark needs a table with at least 2 tasks")
-    notes: list[str] = []
-    task_objs = []
-    for name in table.tasks:
-        task = (tasks or {}).get(name)
-        recorded = table.cells[(name, table.templates[0])][0].task_hash
-        if task is None:
-            task = placeholder_task(name)
-            notes.append(f"task '{name}' has no folder: contextual agents see placeholder features")
-        elif recorded and task.hash != recorded:
-            notes.append(f"task '{name}' changed since the table was recorded (its hash differs)")
-        task_objs.append(task)
+    agents, seed_list, budgets = checked_arguments(table, agents, seeds, budgets,
+                                                   "pulls per template per task")
+    task_objs, notes = task_objects(table, tasks)
     n_arms = len(table.templates)
-    split: float | tuple[int, ...]
-    if isinstance(transfer_split, float | int):
-        split = float(transfer_split)
-    else:
-        unknown = [t for t in transfer_split if t not in table.tasks]
-        if unknown or not transfer_split:
-            raise HarnessError(f"transfer split: unknown or no held-out tasks {unknown}")
-        split = tuple(table.tasks.index(t) for t in transfer_split)
+    split, recorded_split = transfer_split_of(table, transfer_split)
     config = BenchmarkConfig(
         agents=agents, seeds=seed_list, budgets=budgets,
-        samples_per_decision=samples_per_decision, reward=reward,
-        transfer_split=split if isinstance(split, float) else tuple(transfer_split),
+        samples_per_decision=samples_per_decision, reward=reward, transfer_split=recorded_split,
         transfer_train_budget=transfer_train_budget or DEFAULT_TRAIN_BUDGET,
         transfer_budget=min(transfer_budget or DEFAULT_TRANSFER_BUDGET, max(budgets)),
         checkpoint_every=checkpoint_every or max(1, n_arms // 2),
@@ -1152,39 +973,13 @@ def run_benchmark(
     gaps = means.max(axis=1, keepdims=True) - means
     shared = _Shared(decks, table, tuple(task_objs), gaps, arm_space_for(table.templates),
                      config, split)
-
-    jobs = _jobs(agents, seed_list, config.workers)
-    runs: list[_SeedRun] = []
-    if config.workers == 1:
-        with _one_torch_thread("ppo" in agents):
-            _init_worker(shared, pool=False)
-            for i, (name, chunk) in enumerate(jobs):
-                runs += _run_job(name, chunk)
-                if on_progress:
-                    on_progress(i + 1, len(jobs))
-    else:
-        # Fork is fast and needs no `if __name__ == "__main__"` guard; but a process that
-        # already runs torch must not be forked (its thread pools do not survive it).
-        context = multiprocessing.get_context("spawn" if "torch" in sys.modules else "fork")
-        with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(shared,)) as pool:
-            futures = [pool.submit(_run_job, name, chunk) for name, chunk in jobs]
-            for i, future in enumerate(as_completed(futures)):
-                runs += future.result()
-                if on_progress:
-                    on_progress(i + 1, len(jobs))
+    runs = run_seed_jobs(shared, _run_seed, TaskContexts, on_progress)
     result = _aggregate(table, shared, runs, means, gaps, notes)
     return dataclasses.replace(result, wall_s=time.perf_counter() - started,
                                cpu_s=sum(r.cpu_s for r in runs))
 
 
 # ------------------------------------------------------------------------- aggregation
-
-
-def _first_reach(rates: np.ndarray, marks: np.ndarray, target: float) -> float:
-    """Pulls at the first checkpoint where the rate reaches the target; inf if none does."""
-    hit = np.flatnonzero(rates >= target - 1e-12)
-    return float(marks[hit[0]]) if len(hit) else math.inf
 
 
 def _settle(within: np.ndarray, marks: np.ndarray, max_pulls: int) -> np.ndarray:
@@ -1196,49 +991,26 @@ def _settle(within: np.ndarray, marks: np.ndarray, max_pulls: int) -> np.ndarray
     return np.where(trailing > 0, marks[first], max_pulls).astype(float)
 
 
-def _bootstrap_interval(values: np.ndarray, point: float) -> Estimate:
-    """Percentile interval of bootstrap replicates; a replicate that never reached the
-    target is inf (and inf/inf is treated as inf), so the interval can say "never"."""
-    values = np.where(np.isnan(values), np.inf, values)
-    lo, hi = np.quantile(values, [0.025, 0.975], method="inverted_cdf")
-    return Estimate(float(point), float(lo), float(hi))
-
-
 def _aggregate(
-    table: ResponseTable, shared: _Shared, runs: list[_SeedRun], means: np.ndarray,
+    table: ResponseTable, shared: _Shared, runs: list[SeedRun], means: np.ndarray,
     gaps: np.ndarray, notes: list[str],
 ) -> BenchmarkResult:
     cfg = shared.config
     n_tasks, n_arms = means.shape
     max_pulls = max(cfg.budgets) * n_arms
     pulls_axis = np.arange(1, max_pulls + 1)
-    by_agent: dict[str, list[_SeedRun]] = {}
-    for run in sorted(runs, key=lambda r: (r.agent, r.seed)):
-        by_agent.setdefault(run.agent, []).append(run)
-    boot_rng = np.random.default_rng(12345)
-    n_seeds = len(cfg.seeds)
-    boot = boot_rng.integers(n_seeds, size=(1000, n_seeds))
+    runs_of = by_agent(runs)
+    boot = bootstrap_draws(len(cfg.seeds))
     threshold = cfg.threshold + 1e-9
 
     # Pulls-to-find per agent: point estimate and bootstrap replicates (paired over seeds).
-    found_curves: dict[str, np.ndarray] = {}
     marks = np.array(runs[0].checkpoints)
-    for name, items in by_agent.items():
-        found_curves[name] = np.stack(
-            [(gaps[np.arange(n_tasks), r.best] <= threshold).mean(axis=1) for r in items]
-        )  # (seeds, checkpoints)
-
-    def reach(name: str) -> tuple[float, np.ndarray]:
-        curves = found_curves[name]
-        point = _first_reach(curves.mean(axis=0), marks, cfg.target_rate)
-        reps = np.array([_first_reach(curves[idx].mean(axis=0), marks, cfg.target_rate) for idx in boot])
-        return point, reps
-
-    uniform_point, uniform_reps = reach("uniform")
+    found = found_curves(runs_of, lambda seed: gaps, threshold)  # (seeds, checkpoints)
+    to_find = {name: reach(curves, marks, cfg.target_rate, boot) for name, curves in found.items()}
     settle = {
-        name: np.stack([_settle((gaps[np.arange(n_tasks), r.best] <= threshold).T, marks, max_pulls)
+        name: np.stack([_settle((chosen_gaps(gaps, r.best) <= threshold).T, marks, max_pulls)
                         for r in items])  # (seeds, tasks), censored runs = max_pulls
-        for name, items in by_agent.items()
+        for name, items in runs_of.items()
     }
     uniform_settle = settle["uniform"].mean(axis=1)
     results: list[AgentResult] = []
@@ -1246,7 +1018,7 @@ def _aggregate(
     results.append(AgentResult(
         "oracle", "baseline", False, (oracle_zero, oracle_zero, oracle_zero), Estimate.exact(0.0),
         {b: Estimate.exact(0.0) for b in cfg.budgets}, {b: Estimate.exact(1.0) for b in cfg.budgets},
-        None, None, None, None, 0.0, math.nan, 0.0,
+        None, None, None, None, 0.0, steps_per_s=math.nan, reused=0.0,
     ))
     best_single = int(np.argmax(means.mean(axis=0)))
     per_pull = float(gaps[:, best_single].mean())
@@ -1256,44 +1028,38 @@ def _aggregate(
         "best_single", "baseline", False, (line, line, line), Estimate.exact(line[-1]),
         {b: Estimate.exact(per_pull) for b in cfg.budgets},
         {b: Estimate.exact(single_found) for b in cfg.budgets}, None, None, None, None,
-        1.0 - single_found, math.nan, 0.0,
+        1.0 - single_found, steps_per_s=math.nan, reused=0.0,
     ))
     for name in cfg.agents:
-        items = by_agent[name]
+        items = runs_of[name]
         curves = np.stack([r.regret.mean(axis=0) for r in items])  # (seeds, pulls)
         sem = curves.std(axis=0, ddof=1) / math.sqrt(len(items)) if len(items) > 1 else 0 * curves[0]
         centre = curves.mean(axis=0)
-        simple: dict[int, Estimate] = {}
-        found: dict[int, Estimate] = {}
-        for budget in cfg.budgets:
-            chosen_gaps = np.stack([gaps[np.arange(n_tasks), r.budget_best[budget]] for r in items])
-            simple[budget] = Estimate.of(chosen_gaps.mean(axis=1))
-            found[budget] = Estimate.of((chosen_gaps <= threshold).mean(axis=1))
-        point, reps = reach(name)
-        to_find = _bootstrap_interval(reps, point)
-        ratio = None
-        if math.isfinite(point) and math.isfinite(uniform_point):
-            ratio = _bootstrap_interval(reps / uniform_reps, point / uniform_point)
+        simple, found_at = budget_figures(items, lambda seed: gaps, cfg.budgets, threshold,
+                                          Estimate.of)
+        point, reps = to_find[name]
         per_seed = settle[name].mean(axis=1)
-        settle_ratio = _bootstrap_interval(
+        settle_ratio = bootstrap_interval(
             per_seed[boot].mean(axis=1) / uniform_settle[boot].mean(axis=1),
             float(per_seed.mean() / uniform_settle.mean()),
         )
-        final_found = np.stack([gaps[np.arange(n_tasks), r.best[-1]] <= threshold for r in items])
+        final_found = np.stack([chosen_gaps(gaps, r.best[-1]) <= threshold for r in items])
         steps = sum(r.steps for r in items)
         agent_s = sum(r.agent_s for r in items)
         results.append(AgentResult(
             name=name, kind="agent", contextual=agent_class(name).contextual,
             curve=(centre, centre - 1.96 * sem, centre + 1.96 * sem),
-            cum_regret=Estimate.of(curves[:, -1]), simple_regret=simple, found=found,
-            pulls_to_find=to_find if math.isfinite(point) else None, vs_uniform=ratio,
+            cum_regret=Estimate.of(curves[:, -1]), simple_regret=simple, found=found_at,
+            pulls_to_find=bootstrap_interval(reps, point) if math.isfinite(point) else None,
+            vs_uniform=vs_uniform(point, reps, to_find["uniform"]),
             pulls_to_settle=Estimate.of(per_seed), settle_vs_uniform=settle_ratio,
             unsettled=float(1.0 - final_found.mean()),
             steps_per_s=steps / agent_s if agent_s > 0 else math.inf,
             reused=sum(r.reused for r in items) / max(1, steps),
             cpu_s=sum(r.cpu_s for r in items),
         ))
-    transfer = _transfer(cfg, by_agent, n_arms, boot)
+    transfer = transfer_results(transfer_curves(runs_of, cfg.transfer_budget * n_arms), n_arms,
+                                transfer_budgets(cfg.budgets, cfg.transfer_budget), boot, Estimate.of)
     sens = sensitivity(table, cfg.reward, cfg.permutations)
     info = {
         "tasks": len(table.tasks), "templates": n_arms,
@@ -1306,54 +1072,6 @@ def _aggregate(
         best_single=table.templates[best_single], agents=tuple(results),
         transfer=transfer, sensitivity=sens, wall_s=0.0, notes=tuple(notes),
     )
-
-
-def _transfer_budgets(cfg: BenchmarkConfig) -> tuple[int, ...]:
-    """The budgets the transfer test is scored at: those below its horizon, and the horizon."""
-    return tuple(b for b in cfg.budgets if b < cfg.transfer_budget) + (cfg.transfer_budget,)
-
-
-def _transfer(
-    cfg: BenchmarkConfig, by_agent: Mapping[str, list[_SeedRun]], n_arms: int, boot: np.ndarray
-) -> tuple[TransferResult, ...]:
-    """Held-out regret: trained contextual agents vs the best context-free agent from scratch.
-
-    Context-free agents learn each task on its own, so their main-run regret on the
-    held-out tasks is exactly a from-scratch run on those tasks (same dealing order).
-    """
-    horizon = cfg.transfer_budget * n_arms
-
-    def heldout_curves(items: list[_SeedRun], trained: bool) -> np.ndarray:
-        if trained:
-            return np.stack([r.transfer.mean(axis=0) for r in items])  # type: ignore[union-attr]
-        return np.stack([r.regret[list(r.heldout), :horizon].mean(axis=0) for r in items])
-
-    free = {
-        name: heldout_curves(items, False) for name, items in by_agent.items()
-        if not agent_class(name).contextual
-    }
-    if not free:
-        return ()
-    baseline = min(free, key=lambda name: free[name][:, -1].mean())
-    scratch = free[baseline]
-    out = []
-    for name, items in by_agent.items():
-        if not agent_class(name).contextual or items[0].transfer is None:
-            continue
-        trained = heldout_curves(items, True)
-        at = {b: b * n_arms - 1 for b in _transfer_budgets(cfg)}
-        ratio = {}
-        for b, i in at.items():
-            point = trained[:, i].mean() / max(scratch[:, i].mean(), 1e-12)
-            reps = trained[boot, i].mean(axis=1) / np.maximum(scratch[boot, i].mean(axis=1), 1e-12)
-            ratio[b] = _bootstrap_interval(reps, float(point))
-        out.append(TransferResult(
-            agent=name, baseline=baseline, budgets=_transfer_budgets(cfg),
-            trained={b: Estimate.of(trained[:, i]) for b, i in at.items()},
-            scratch={b: Estimate.of(scratch[:, i]) for b, i in at.items()},
-            ratio=ratio, curves=(trained.mean(axis=0), scratch.mean(axis=0)),
-        ))
-    return tuple(out)
 
 
 # ------------------------------------------------------------------------- sensitivity
@@ -1440,39 +1158,16 @@ def agent_table(result: BenchmarkResult) -> Any:
         table.add_column(col, justify="right")
     for a in result.agents:
         exact = a.kind == "baseline"  # computed from the table: no interval
-        cells = [
-            f"{a.simple_regret[b].mean:.3f} · {a.found[b].mean:.0%}"
-            + ("" if exact else f"\n±{_half(a.simple_regret[b]):.3f} · ±{_half(a.found[b]) * 100:.0f}")
-            for b in cfg.budgets
-        ]
-        find = _bracket(a.pulls_to_find, 0)
-        if a.kind == "agent" and a.pulls_to_find is None:
-            find = f"> {max_pulls}"
         settle = "-" if a.pulls_to_settle is None else (
-            f"{a.pulls_to_settle.mean:.0f}\n±{_half(a.pulls_to_settle):.0f}"
+            f"{a.pulls_to_settle.mean:.0f}\n±{render.half(a.pulls_to_settle):.0f}"
         )
-        speed = "-" if not math.isfinite(a.steps_per_s) else f"{a.steps_per_s:,.0f}"
         name = a.name if a.name != "best_single" else f"best_single\n{result.best_single}"
-        regret = f"{a.cum_regret.mean:.2f}" + ("" if exact else f"\n±{_half(a.cum_regret):.2f}")
-        table.add_row(name, regret, *cells, find,
-                      _bracket(a.vs_uniform, 2), settle, _bracket(a.settle_vs_uniform, 2), speed,
-                      "-" if exact else f"{a.reused:.0%}", style="dim" if exact else None)
+        table.add_row(name, render.regret_cell(a, exact), *render.budget_cells(a, cfg.budgets, exact),
+                      render.find_cell(a.kind, a.pulls_to_find, max_pulls),
+                      render.bracket(a.vs_uniform, 2), settle, render.bracket(a.settle_vs_uniform, 2),
+                      render.speed_cell(a), "-" if exact else f"{a.reused:.0%}",
+                      style="dim" if exact else None)
     return table
-
-
-def _half(e: Estimate) -> float:
-    return (e.hi - e.lo) / 2
-
-
-def _bracket(e: Estimate | None, digits: int) -> str:
-    """"mean" over "[lo, hi]" for bootstrap intervals (they need not be symmetric)."""
-    if e is None:
-        return "-"
-    return f"{e.mean:.{digits}f}\n[{_num(e.lo, digits)}, {_num(e.hi, digits)}]"
-
-
-def _num(value: float, digits: int = 0) -> str:
-    return f"{value:.{digits}f}" if math.isfinite(value) else "never"
 
 
 def transfer_table(result: BenchmarkResult) -> Any:
@@ -1480,32 +1175,16 @@ def transfer_table(result: BenchmarkResult) -> Any:
     from rich.table import Table
 
     cfg = result.config
-    split = cfg.transfer_split
-    held = f"{split:.0%} of tasks held out per seed" if isinstance(split, float) else (
-        f"held out: {', '.join(split)}"
-    )
     table = Table(
         title=f"Transfer: trained on the other tasks ({cfg.transfer_train_budget} pulls/template "
-        f"each), then {cfg.transfer_budget} pulls/template on each held-out task; {held}",
+        f"each), then {cfg.transfer_budget} pulls/template on each held-out task; "
+        f"{render.heldout_text(cfg.transfer_split)}",
         caption="cumulative regret per held-out task after b pulls/template: trained agent / best "
         "context-free agent from scratch; ratio (goal <= 0.70) with a bootstrap 95% CI",
         show_lines=True,
     )
-    table.add_column("agent")
-    table.add_column("vs")
-    budgets = result.transfer[0].budgets if result.transfer else ()
-    for b in budgets:
-        table.add_column(f"B={b}\nregret", justify="right")
-        table.add_column(f"B={b}\nratio", justify="right")
-    for t in result.transfer:
-        cells = []
-        for b in t.budgets:
-            r = t.ratio[b]
-            colour = "green" if r.mean <= 0.7 else "yellow"
-            cells += [f"{t.trained[b].mean:.2f} / {t.scratch[b].mean:.2f}\n"
-                      f"±{_half(t.trained[b]):.2f} / ±{_half(t.scratch[b]):.2f}",
-                      f"[{colour}]{r.mean:.2f}[/]\n[{r.lo:.2f}, {r.hi:.2f}]"]
-        table.add_row(t.agent, t.baseline, *cells)
+    render.transfer_rows(table, result.transfer, lambda b: f"B={b}",
+                         lambda ratio: "green" if ratio <= 0.7 else "yellow")
     return table
 
 
@@ -1532,37 +1211,17 @@ def sensitivity_table(result: BenchmarkResult) -> Any:
 
 def plot(result: BenchmarkResult, out: Path) -> list[Path]:
     """Regret curves with 95% bands, simple regret / found-rate vs budget, transfer curves."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = render.pyplot()
     out.mkdir(parents=True, exist_ok=True)
     cfg = result.config
     n_arms = int(result.table["templates"])
-    paths = []
     shown = [a for a in result.agents if a.name != "oracle"]  # the oracle is the zero line
-    colour = {a.name: f"C{i}" for i, a in enumerate(x for x in shown if x.kind == "agent")}
-    colour["best_single"] = "grey"
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for a in shown:
-        mean, lo, hi = a.curve
-        x = np.arange(1, len(mean) + 1)
-        ax.plot(x, mean, label=a.name, color=colour[a.name],
-                linestyle="--" if a.kind == "baseline" else "-")
-        if a.kind == "agent":
-            ax.fill_between(x, lo, hi, alpha=0.2, color=colour[a.name])
-    for b in cfg.budgets:
-        ax.axvline(b * n_arms, color="lightgrey", linewidth=0.8, zorder=0)
-    ax.set_xlabel("pulls per task")
-    ax.set_ylabel("cumulative expected regret per task")
-    ax.set_title(f"Cumulative regret vs the per-task oracle ({len(cfg.seeds)} seeds, 95% CI)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths.append(out / "regret_curves.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    colour = render.colours(shown)
+    paths = [render.regret_plot(
+        shown, colour, [b * n_arms for b in cfg.budgets], out / "regret_curves.png",
+        "pulls per task", "cumulative expected regret per task",
+        f"Cumulative regret vs the per-task oracle ({len(cfg.seeds)} seeds, 95% CI)",
+    )]
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     budgets = np.array(cfg.budgets)
@@ -1580,37 +1239,18 @@ def plot(result: BenchmarkResult, out: Path) -> list[Path]:
     ax2.set_ylabel(f"share within {cfg.threshold:.2f} of the oracle")
     ax1.legend(fontsize=8)
     fig.suptitle("Recommendation quality vs budget (95% CI over seeds)")
-    fig.tight_layout()
-    paths.append(out / "simple_regret.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    paths.append(render.save(fig, out / "simple_regret.png"))
 
     if result.transfer:
-        fig, ax = plt.subplots(figsize=(8, 5))
-        for t in result.transfer:
-            trained = t.curves[0]
-            ax.plot(np.arange(1, len(trained) + 1), trained, color=colour[t.agent],
-                    label=f"{t.agent} (trained on the other tasks)")
-        scratch, baseline = result.transfer[0].curves[1], result.transfer[0].baseline
-        ax.plot(np.arange(1, len(scratch) + 1), scratch, "--", color=colour[baseline],
-                label=f"{baseline} (from scratch)")
-        ax.set_xlabel("pulls per held-out task")
-        ax.set_ylabel("cumulative expected regret per task")
-        ax.set_title("Transfer to held-out tasks")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        paths.append(out / "transfer.png")
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
+        paths.append(render.transfer_plot(result.transfer, colour, out / "transfer.png",
+                                          "pulls per held-out task",
+                                          "cumulative expected regret per task"))
     return paths
 
 
 def write_outputs(result: BenchmarkResult, out: Path) -> list[Path]:
     """agents.json (every figure) plus the PNG plots; returns the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "agents.json"
-    path.write_text(json.dumps(result.to_dict(), indent=1))
-    return [path, *plot(result, out)]
+    return render.write_figures(result, out, plot)
 
 
 def resolve_tasks(names: Sequence[str], tasks_dir: Path) -> dict[str, Task]:
@@ -1624,24 +1264,10 @@ def resolve_tasks(names: Sequence[str], tasks_dir: Path) -> dict[str, Task]:
     return found
 
 
-def bench_agents(
-    table_path: Path = DEFAULT_TABLE,
-    seeds: int = 200,
-    budget: int | None = None,
-    out: Path | None = None,
-    tasks_dir: Path = Path("tasks"),
-    agents: Sequence[str] = (),
-    samples_per_decision: int = 1,
-    reward: str = "partial",
-    workers: int = 2,
-    holdout: float = 1 / 3,
-    train_budget: int | None = None,
-    transfer_budget: int | None = None,
-    **strategy_options: Any,
-) -> Any:
-    """`harness bench agents` (harness.bench.agents.bench_agents): the classic replay on a v1
-    table, the strategy replay with honest scoring on a v2 table."""
+def bench_agents(*args: Any, **kwargs: Any) -> Any:
+    """`harness bench agents`: harness.bench.agents.bench_agents (the classic replay on a v1
+    table, the strategy replay with honest scoring on a v2 table), imported when called
+    because that module builds on this one."""
     from harness.bench.agents import bench_agents as run
 
-    return run(table_path, seeds, budget, out, tasks_dir, agents, samples_per_decision, reward,
-               workers, holdout, train_budget, transfer_budget, **strategy_options)
+    return run(*args, **kwargs)

@@ -12,6 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from harness.agents import make_agent
+from harness.bench.aggregate import bootstrap_interval as _bootstrap_interval
+from harness.bench.aggregate import first_reach as _first_reach
+from harness.bench.jobs import SeedRun as _SeedRun
 from harness.cli import cli
 from harness.context import FEATURE_DIM, TaskHistory, make_context
 from harness.errors import HarnessError
@@ -25,9 +28,6 @@ from harness.replay import (
     ResponseTable,
     TaskContexts,
     _aggregate,
-    _bootstrap_interval,
-    _first_reach,
-    _SeedRun,
     _Shared,
     arm_space_for,
     load_table,

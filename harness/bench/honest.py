@@ -28,19 +28,39 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing
-import os
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from harness.agents import agent_class, make_agent
+from harness.agents import agent_class
 from harness.agents.base import Agent, ArmSpace
+from harness.bench.aggregate import (
+    AgentFigures,
+    Estimate,
+    ReplayResult,
+    TransferResult,
+    agent_json,
+    bootstrap_draws,
+    bootstrap_interval,
+    budget_figures,
+    by_agent,
+    config_json,
+    curve_json,
+    estimate_json,
+    first_reach,
+    found_curves,
+    per_budget_json,
+    reach,
+    transfer_budgets,
+    transfer_curves,
+    transfer_ratio,
+    transfer_results,
+    vs_uniform,
+)
+from harness.bench.jobs import WORKER, SeedRun, run_agent_seed, run_seed_jobs
 from harness.bench.split import SeedSplit, draw_split, held_count, part_values
 from harness.bench.strategies import (
     DEFAULT_STRATEGY,
@@ -54,20 +74,13 @@ from harness.bench.table import column_parts, is_v2
 from harness.context import TaskHistory
 from harness.errors import HarnessError
 from harness.replay import (
-    Estimate,
     ResponseTable,
     TaskContexts,
-    TaskSensitivity,
-    TransferResult,
-    _bootstrap_interval,
-    _budget_aware,
-    _first_reach,
-    _jobs,
-    _one_torch_thread,
-    default_agents,
-    heldout_tasks,
-    placeholder_task,
+    Trace,
+    checked_arguments,
     sensitivity,
+    task_objects,
+    transfer_split_of,
 )
 from harness.tasks import Task
 
@@ -183,25 +196,13 @@ class StrategyEnv:
 
 
 @dataclass(frozen=True)
-class CallTrace:
-    """What one agent run did, counted in calls."""
+class CallTrace(Trace):
+    """What one agent run did, counted in calls: `regret` is (tasks, calls) held-out regret
+    after each call, `checkpoints` are calls per task, `steps` the pulls (rewards fed to the
+    agent) and `reused` the answers dealt from a deck already used up."""
 
-    tasks: tuple[int, ...]
-    """Task indices played, in order."""
-    regret: np.ndarray
-    """(tasks, calls) cumulative held-out regret of each task after each of its calls."""
-    checkpoints: tuple[int, ...]
-    """Calls per task at which `best` was recorded."""
-    best: np.ndarray
-    """(checkpoints, tasks) agent.best(context) once the task had used that many calls."""
-    pulls: int
-    """Rewards fed to the agent."""
     answers: int
     """Answers dealt (= calls)."""
-    agent_s: float
-    """Seconds inside choose/update/best."""
-    reused: int
-    """Answers dealt from a deck already used up."""
 
 
 def play_calls(
@@ -252,7 +253,7 @@ def play_calls(
         active = [j for j in active if used[j] < max_calls]
     return CallTrace(
         tasks=tuple(tasks), regret=np.cumsum(steps, axis=1)[:, :max_calls], checkpoints=tuple(marks),
-        best=best, pulls=pulls, answers=env.answers - answers0, agent_s=agent_s,
+        best=best, steps=pulls, answers=env.answers - answers0, agent_s=agent_s,
         reused=env.reused - reused0,
     )
 
@@ -283,43 +284,17 @@ class _Shared:
 
 
 @dataclass(frozen=True)
-class _Run:
-    """One (agent, seed): the main run, budget runs and the transfer run."""
+class _Run(SeedRun):
+    """One (agent, seed) of the strategy replay: counts in calls; `steps` are the pulls (rewards
+    fed to the agent), `answers` the calls they made."""
 
-    agent: str
-    """Agent name."""
-    seed: int
-    """The seed: the agent's, the split's and the dealing order's."""
-    regret: np.ndarray
-    """(tasks, max calls) cumulative held-out regret of the main run."""
-    checkpoints: tuple[int, ...]
-    """Calls per task at which the main run's recommendations were recorded."""
-    best: np.ndarray
-    """(checkpoints, tasks) recommendations of the main run."""
-    budget_best: Mapping[int, np.ndarray]
-    """budget -> recommendations (tasks,) after that many calls per cell."""
-    heldout: tuple[int, ...]
-    """Tasks held out in this seed's transfer test."""
-    transfer: np.ndarray | None
-    """(held-out tasks, transfer calls) cumulative regret after training; contextual only."""
-    pulls: int
-    """Rewards fed to the agent over all its runs of this seed."""
     answers: int
     """Answers dealt (calls) over all its runs of this seed."""
-    agent_s: float
-    """Seconds inside choose/update/best."""
-    reused: int
-    """Answers dealt from a used-up deck."""
-    cpu_s: float
-    """CPU seconds of the whole (agent, seed) job in its process."""
-
-
-_WORKER: dict[str, Any] = {}
 
 
 def _split(shared: _Shared, seed: int) -> SeedSplit:
     """The seed's split, computed once per process (every agent of the seed shares it)."""
-    cache = _WORKER.setdefault("splits", {})
+    cache = WORKER.setdefault("splits", {})
     if seed not in cache:
         cfg = shared.config
         cache[seed] = draw_split(shared.decks, shared.arms, seed, cfg.heldout, cfg.call_price)
@@ -327,110 +302,32 @@ def _split(shared: _Shared, seed: int) -> SeedSplit:
 
 
 def _run_seed(shared: _Shared, name: str, seed: int) -> _Run:
-    cpu0 = time.process_time()
-    cfg = shared.config
+    started = time.process_time()
     split = _split(shared, seed)
     values = split.scored.value
-    gaps = values.max(axis=1, keepdims=True) - values
-    contexts: TaskContexts = _WORKER["contexts"]
-    all_tasks = tuple(range(len(shared.tasks)))
-    max_calls = max(cfg.budgets) * shared.cells
-    aware = _budget_aware(name)
-
-    def fresh(calls: int) -> Agent:
-        extra = {"budget": max(1, round(calls / shared.calls_per_pull))} if aware else {}
-        return make_agent(name, shared.space, contexts.dim, seed, **extra)
-
-    def env() -> StrategyEnv:
-        return StrategyEnv(shared.decks, shared.arms, split, cfg.call_price)
-
-    marks = sorted(set(range(cfg.checkpoint_every, max_calls + 1, cfg.checkpoint_every))
-                   | {b * shared.cells for b in cfg.budgets})
-    main = play_calls(fresh(max_calls), env(), contexts, all_tasks, max_calls, gaps,
-                      cfg.samples_per_decision, marks)
-    pulls, answers, agent_s, reused = main.pulls, main.answers, main.agent_s, main.reused
-    budget_best: dict[int, np.ndarray] = {}
-    for budget in cfg.budgets:
-        calls = budget * shared.cells
-        if aware and calls < max_calls:  # a race planned for this budget, scored at its end
-            run = play_calls(fresh(calls), env(), contexts, all_tasks, calls, gaps,
-                             cfg.samples_per_decision, [calls])
-            budget_best[budget] = run.best[-1]
-            pulls, answers = pulls + run.pulls, answers + run.answers
-            agent_s, reused = agent_s + run.agent_s, reused + run.reused
-        else:
-            budget_best[budget] = main.best[main.checkpoints.index(calls)]
-    heldout = heldout_tasks(seed, len(all_tasks), shared.split)
-    transfer = None
-    if agent_class(name).contextual:
-        agent, replay = fresh(max_calls), env()
-        train = tuple(t for t in all_tasks if t not in heldout)
-        warm = play_calls(agent, replay, contexts, train, cfg.transfer_train_budget * shared.cells,
-                          gaps, cfg.samples_per_decision)
-        test = play_calls(agent, replay, contexts, heldout, cfg.transfer_budget * shared.cells,
-                          gaps, cfg.samples_per_decision)
-        transfer = test.regret.astype(np.float32)
-        pulls, answers = pulls + warm.pulls + test.pulls, answers + warm.answers + test.answers
-        agent_s += warm.agent_s + test.agent_s
-        reused += warm.reused + test.reused
-    return _Run(
-        agent=name, seed=seed, regret=main.regret.astype(np.float32), checkpoints=main.checkpoints,
-        best=main.best, budget_best=budget_best, heldout=heldout, transfer=transfer, pulls=pulls,
-        answers=answers, agent_s=agent_s, reused=reused, cpu_s=time.process_time() - cpu0,
+    return run_agent_seed(
+        shared, name, seed, unit=shared.cells, split=shared.split,
+        gaps=values.max(axis=1, keepdims=True) - values,
+        budget_of=lambda calls: max(1, round(calls / shared.calls_per_pull)), play=play_calls,
+        env=lambda: StrategyEnv(shared.decks, shared.arms, split, shared.config.call_price),
+        started=started, record=_Run, counted=("answers",),
     )
-
-
-def _init_worker(shared: _Shared, pool: bool = True) -> None:
-    """Per process: the shared data, and one torch thread (see harness.replay._init_worker)."""
-    if pool:
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            os.environ[var] = "1"
-        if "ppo" in shared.config.agents:
-            import torch
-
-            torch.set_num_threads(1)
-    _WORKER.clear()
-    _WORKER["shared"] = shared
-    _WORKER["contexts"] = TaskContexts(shared.tasks)
-
-
-def _run_job(name: str, seeds: tuple[int, ...]) -> list[_Run]:
-    return [_run_seed(_WORKER["shared"], name, seed) for seed in seeds]
 
 
 # ----------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True)
-class StrategyAgentResult:
-    """One row of the strategy agent table (every count in calls)."""
+class StrategyAgentResult(AgentFigures):
+    """One row of the strategy agent table (every count in calls, regret held out; intervals:
+    the central 95% of the seeds, `spread`)."""
 
-    name: str
-    """Agent name, or a baseline: "oracle", "best_single", "default"."""
-    kind: str
-    """"agent" (driven through the Agent interface) or "baseline"."""
-    contextual: bool
-    """Shares what it learns across tasks."""
-    curve: tuple[np.ndarray, np.ndarray, np.ndarray]
-    """(mean, 2.5%, 97.5% over seeds) cumulative held-out regret per task after 1..max calls."""
-    cum_regret: Estimate
-    """Cumulative held-out regret per task at the largest budget."""
-    simple_regret: Mapping[int, Estimate]
-    """budget -> held-out oracle value minus the recommendation's, averaged over tasks."""
-    found: Mapping[int, Estimate]
-    """budget -> share of tasks whose recommendation is within `threshold` of the oracle."""
     calls_to_find: Estimate | None
     """Calls per task until >= find_target of (task, seed) pairs are found; None if never."""
     vs_uniform: Estimate | None
     """calls_to_find / uniform's (bootstrap over seeds); < 1 means fewer calls than uniform."""
     calls_per_pull: float
     """Mean calls per pull the agent made (1 = always single)."""
-    steps_per_s: float
-    """Rewards per second of time inside the agent."""
-    reused: float
-    """Share of dealt answers that came from a used-up deck."""
-    cpu_s: float = 0.0
-    """CPU seconds of all this agent's runs."""
 
 
 @dataclass(frozen=True)
@@ -459,7 +356,7 @@ class ValueRow:
 
 
 @dataclass(frozen=True)
-class StrategyResult:
+class StrategyResult(ReplayResult[StrategyAgentResult]):
     """Everything the strategy benchmark measured; `to_dict()` is the JSON beside the plots."""
 
     config: StrategyConfig
@@ -474,12 +371,8 @@ class StrategyResult:
     """Strategy id -> seeds in which it was the best single strategy on the dealing part."""
     oracle: Mapping[str, Mapping[str, int]]
     """task -> held-out oracle strategy -> seeds (the oracle moves with the split)."""
-    agents: tuple[StrategyAgentResult, ...]
-    """Baselines (oracle, best_single, default), then the agents."""
     value: tuple[ValueRow, ...]
     """Value of learning: baselines, then every agent at every budget."""
-    transfer: tuple[TransferResult, ...]
-    """Contextual agents on held-out tasks (budgets in calls per cell)."""
     default: str | None
     """The strategy the "default" rows are: DEFAULT_STRATEGY, or its template at another
     temperature when the table lacks it."""
@@ -489,45 +382,21 @@ class StrategyResult:
     the held-out oracle is the best of many noisy arms)."""
     transfer_worst: Mapping[str, tuple[Estimate, int]]
     """agent -> (the highest held-out regret ratio over the transfer curve, at how many calls)."""
-    sensitivity: tuple[TaskSensitivity, ...]
-    """Per task, a permutation test of whether the column (template x temperature) matters."""
-    wall_s: float
-    """Seconds for the whole benchmark."""
-    cpu_s: float = 0.0
-    """CPU seconds of the agent runs, summed over worker processes."""
-    notes: tuple[str, ...] = ()
-    """Caveats found while running (left-out tasks, capped selections, missing folders, ...)."""
-
-    def agent(self, name: str) -> StrategyAgentResult:
-        return next(a for a in self.agents if a.name == name)
 
     def value_of(self, name: str, budget: int | None = None) -> ValueRow:
         return next(v for v in self.value if v.name == name and (budget is None or v.budget in (0, budget)))
 
     def to_dict(self) -> dict[str, Any]:
-        def est(e: Estimate | None) -> Any:
-            return None if e is None else e.to_dict()
-
-        def curve(c: tuple[np.ndarray, ...]) -> list[list[float]]:
-            return [np.round(x, 5).tolist() for x in c]
-
+        est = estimate_json
         return {
             "mode": "strategies",
-            "config": {k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in dataclasses.asdict(self.config).items()},
+            "config": config_json(self.config),
             "table": dict(self.table), "arms": list(self.arms), "cells": self.cells,
             "best_single": dict(self.best_single), "oracle": {k: dict(v) for k, v in self.oracle.items()},
             "find_target": self.find_target, "default": self.default,
             "agents": [
-                {
-                    "name": a.name, "kind": a.kind, "contextual": a.contextual,
-                    "cum_regret": est(a.cum_regret),
-                    "simple_regret": {str(b): est(e) for b, e in a.simple_regret.items()},
-                    "found": {str(b): est(e) for b, e in a.found.items()},
-                    "calls_to_find": est(a.calls_to_find), "vs_uniform": est(a.vs_uniform),
-                    "calls_per_pull": a.calls_per_pull, "steps_per_s": a.steps_per_s,
-                    "reused": a.reused, "cpu_s": a.cpu_s, "curve_mean_lo_hi": curve(a.curve),
-                }
+                agent_json(a, {"calls_to_find": est(a.calls_to_find), "vs_uniform": est(a.vs_uniform),
+                               "calls_per_pull": a.calls_per_pull})
                 for a in self.agents
             ],
             "value": [
@@ -542,12 +411,11 @@ class StrategyResult:
             "transfer": [
                 {
                     "agent": t.agent, "baseline": t.baseline, "budgets": list(t.budgets),
-                    "trained": {str(b): est(e) for b, e in t.trained.items()},
-                    "scratch": {str(b): est(e) for b, e in t.scratch.items()},
-                    "ratio": {str(b): est(e) for b, e in t.ratio.items()},
+                    "trained": per_budget_json(t.trained), "scratch": per_budget_json(t.scratch),
+                    "ratio": per_budget_json(t.ratio),
                     "worst_ratio": est(self.transfer_worst[t.agent][0]),
                     "worst_at_calls": self.transfer_worst[t.agent][1],
-                    "curves_trained_scratch": curve(t.curves),
+                    "curves_trained_scratch": curve_json(t.curves),
                 }
                 for t in self.transfer
             ],
@@ -582,34 +450,14 @@ def run_strategy_benchmark(
 ) -> StrategyResult:
     """Replay `table` with strategies as arms for every agent and seed (module docstring)."""
     started = time.perf_counter()
-    agents = tuple(agents or default_agents())
-    for name in agents:
-        agent_class(name)
-    if "uniform" not in agents:
-        agents = ("uniform", *agents)
-    seed_list = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
-    if not seed_list:
-        raise HarnessError("the benchmark needs at least one seed")
-    budgets = tuple(sorted(set(budgets)))
-    if not budgets or budgets[0] < 1:
-        raise HarnessError("budgets are calls per cell per task: positive integers")
-    if len(table.tasks) < 2:
-        raise HarnessError("the benchmark needs a table with at least 2 tasks")
+    agents, seed_list, budgets = checked_arguments(table, agents, seeds, budgets,
+                                                   "calls per cell per task")
     if not 0 <= heldout < 1:
         raise HarnessError("heldout is the share of each cell's answers held out: 0 <= share < 1")
     if call_price < 0:
         raise HarnessError("the call price must be >= 0")
-    notes = list(notes)
-    task_objs = []
-    for name in table.tasks:
-        task = (tasks or {}).get(name)
-        recorded = table.cells[(name, table.templates[0])][0].task_hash
-        if task is None:
-            task = placeholder_task(name)
-            notes.append(f"task '{name}' has no folder: contextual agents see placeholder features")
-        elif recorded and task.hash != recorded:
-            notes.append(f"task '{name}' changed since the table was recorded (its hash differs)")
-        task_objs.append(task)
+    task_objs, task_notes = task_objects(table, tasks)
+    notes = [*notes, *task_notes]
     arms = StrategyArms.build(table, selections)
     decks = StrategyDecks.build(table, reward)
     if heldout > 0:
@@ -630,19 +478,12 @@ def run_strategy_benchmark(
                      "'vs default' column")
     elif default != DEFAULT_STRATEGY:
         notes.append(f"the table has no {DEFAULT_STRATEGY}: 'default' is {default}")
-    split: float | tuple[int, ...]
-    if isinstance(transfer_split, float | int):
-        split = float(transfer_split)
-    else:
-        unknown = [t for t in transfer_split if t not in table.tasks]
-        if unknown or not transfer_split:
-            raise HarnessError(f"transfer split: unknown or no held-out tasks {unknown}")
-        split = tuple(table.tasks.index(t) for t in transfer_split)
+    split, recorded_split = transfer_split_of(table, transfer_split)
     cells = len(table.templates)
     config = StrategyConfig(
         agents=agents, seeds=seed_list, budgets=budgets, selections=arms.selections,
         call_price=call_price, heldout=heldout, samples_per_decision=samples_per_decision,
-        reward=reward, transfer_split=split if isinstance(split, float) else tuple(transfer_split),
+        reward=reward, transfer_split=recorded_split,
         transfer_train_budget=transfer_train_budget or 2,
         transfer_budget=min(transfer_budget or 5, max(budgets)),
         checkpoint_every=checkpoint_every or max(1, cells // 2),
@@ -652,24 +493,7 @@ def run_strategy_benchmark(
     full = part_values(decks, arms, everything, call_price)
     shared = _Shared(decks, arms, tuple(task_objs), arms.arm_space(), config, split, cells,
                      float(full.calls.mean()))
-    jobs = _jobs(agents, seed_list, config.workers)
-    runs: list[_Run] = []
-    if config.workers == 1:
-        with _one_torch_thread("ppo" in agents):
-            _init_worker(shared, pool=False)
-            for i, (name, chunk) in enumerate(jobs):
-                runs += _run_job(name, chunk)
-                if on_progress:
-                    on_progress(i + 1, len(jobs))
-    else:
-        context = multiprocessing.get_context("spawn" if "torch" in sys.modules else "fork")
-        with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(shared,)) as pool:
-            futures = [pool.submit(_run_job, name, chunk) for name, chunk in jobs]
-            for i, future in enumerate(as_completed(futures)):
-                runs += future.result()
-                if on_progress:
-                    on_progress(i + 1, len(jobs))
+    runs = run_seed_jobs(shared, _run_seed, TaskContexts, on_progress)
     splits = {s: draw_split(decks, arms, s, heldout, call_price) for s in seed_list}
     result = _aggregate(table, shared, runs, splits, notes)
     return dataclasses.replace(result, wall_s=time.perf_counter() - started,
@@ -707,33 +531,20 @@ def _aggregate(
     n_tasks = len(table.tasks)
     rows = np.arange(n_tasks)
     max_calls = max(cfg.budgets) * cells
-    by_agent: dict[str, list[_Run]] = {}
-    for run in sorted(runs, key=lambda r: (r.agent, r.seed)):
-        by_agent.setdefault(run.agent, []).append(run)
+    runs_of = by_agent(runs)
     seeds = cfg.seeds
     n_seeds = len(seeds)
-    boot = np.random.default_rng(12345).integers(n_seeds, size=(1000, n_seeds))
+    boot = bootstrap_draws(n_seeds)
     threshold = cfg.threshold + 1e-9
     held = {s: splits[s].scored for s in seeds}
     gaps = {s: held[s].value.max(axis=1, keepdims=True) - held[s].value for s in seeds}
     marks = np.array(runs[0].checkpoints)
-
-    def found_curve(run: _Run) -> np.ndarray:
-        return (gaps[run.seed][rows, run.best] <= threshold).mean(axis=1)  # (checkpoints,)
-
-    found_curves = {name: np.stack([found_curve(r) for r in items]) for name, items in by_agent.items()}
-
-    def reach(name: str) -> tuple[float, np.ndarray]:
-        curves = found_curves[name]
-        point = _first_reach(curves.mean(axis=0), marks, target)
-        reps = np.array([_first_reach(curves[idx].mean(axis=0), marks, target) for idx in boot])
-        return point, reps
-
+    found = found_curves(runs_of, gaps.__getitem__, threshold)  # (seeds, checkpoints)
     target = cfg.target_rate
-    uniform_rates = found_curves["uniform"].mean(axis=0)
-    if not math.isfinite(_first_reach(uniform_rates, marks, target)):
+    uniform_rates = found["uniform"].mean(axis=0)
+    if not math.isfinite(first_reach(uniform_rates, marks, target)):
         target = float(uniform_rates[-1])  # what uniform finds with the whole budget
-    uniform_point, uniform_reps = reach("uniform")
+    to_find = {name: reach(curves, marks, target, boot) for name, curves in found.items()}
     calls_axis = np.arange(1, max_calls + 1)
     results: list[StrategyAgentResult] = []
     zero = np.zeros(max_calls)
@@ -741,7 +552,7 @@ def _aggregate(
         "oracle", "baseline", False, (zero, zero, zero), Estimate.exact(0.0),
         {b: Estimate.exact(0.0) for b in cfg.budgets}, {b: Estimate.exact(1.0) for b in cfg.budgets},
         None, None, float(np.mean([held[s].calls[rows, held[s].value.argmax(axis=1)].mean()
-                                   for s in seeds])), math.nan, 0.0,
+                                   for s in seeds])), steps_per_s=math.nan, reused=0.0,
     ))
     # Fixed strategies: the best single one on the dealing part (per seed), and the default.
     fixed: dict[str, np.ndarray] = {
@@ -759,35 +570,28 @@ def _aggregate(
             spread(lines[:, -1]), {b: spread(gap.mean(axis=1)) for b in cfg.budgets},
             {b: spread((gap <= threshold).mean(axis=1)) for b in cfg.budgets}, None, None,
             float(np.mean([held[s].calls[:, a].mean() for s, a in zip(seeds, chosen, strict=True)])),
-            math.nan, 0.0,
+            steps_per_s=math.nan, reused=0.0,
         ))
     for name in cfg.agents:
-        items = by_agent[name]
+        items = runs_of[name]
         curves = np.stack([r.regret.mean(axis=0) for r in items])
-        simple, found = {}, {}
-        for budget in cfg.budgets:
-            chosen = np.stack([gaps[r.seed][rows, r.budget_best[budget]] for r in items])
-            simple[budget] = spread(chosen.mean(axis=1))
-            found[budget] = spread((chosen <= threshold).mean(axis=1))
-        point, reps = reach(name)
-        ratio = None
-        if math.isfinite(point) and math.isfinite(uniform_point):
-            with np.errstate(invalid="ignore", divide="ignore"):  # never / never: never
-                ratio = _bootstrap_interval(reps / uniform_reps, point / uniform_point)
-        pulls = sum(r.pulls for r in items)
+        simple, found_at = budget_figures(items, gaps.__getitem__, cfg.budgets, threshold, spread)
+        point, reps = to_find[name]
+        pulls = sum(r.steps for r in items)
         agent_s = sum(r.agent_s for r in items)
         results.append(StrategyAgentResult(
             name=name, kind="agent", contextual=agent_class(name).contextual,
             curve=_band(curves),
-            cum_regret=spread(curves[:, -1]), simple_regret=simple, found=found,
-            calls_to_find=_bootstrap_interval(reps, point) if math.isfinite(point) else None,
-            vs_uniform=ratio, calls_per_pull=sum(r.answers for r in items) / max(1, pulls),
+            cum_regret=spread(curves[:, -1]), simple_regret=simple, found=found_at,
+            calls_to_find=bootstrap_interval(reps, point) if math.isfinite(point) else None,
+            vs_uniform=vs_uniform(point, reps, to_find["uniform"]),
+            calls_per_pull=sum(r.answers for r in items) / max(1, pulls),
             steps_per_s=pulls / agent_s if agent_s > 0 else math.inf,
             reused=sum(r.reused for r in items) / max(1, sum(r.answers for r in items)),
             cpu_s=sum(r.cpu_s for r in items),
         ))
-    value = _value_rows(cfg, arms, by_agent, held, fixed, rows)
-    transfer, worst = _transfer(cfg, by_agent, cells, boot)
+    value = _value_rows(cfg, arms, runs_of, held, fixed, rows)
+    transfer, worst = _transfer(cfg, runs_of, cells, boot)
     sens = sensitivity(table, cfg.reward, cfg.permutations)
     best_single: dict[str, int] = {}
     for a in fixed["best_single"]:
@@ -817,7 +621,7 @@ def _aggregate(
 
 
 def _value_rows(
-    cfg: StrategyConfig, arms: StrategyArms, by_agent: Mapping[str, list[_Run]],
+    cfg: StrategyConfig, arms: StrategyArms, runs_of: Mapping[str, list[_Run]],
     held: Mapping[int, Any], fixed: Mapping[str, np.ndarray], rows: np.ndarray,
 ) -> tuple[ValueRow, ...]:
     """Held-out reward, pass@1, calls and value of each recommendation, and paired
@@ -844,9 +648,9 @@ def _value_rows(
         for name, choice in choices.items()
     ]
     for budget in cfg.budgets:
-        uniform = score([r.budget_best[budget] for r in by_agent["uniform"]])
+        uniform = score([r.budget_best[budget] for r in runs_of["uniform"]])
         for name in cfg.agents:
-            choice = [r.budget_best[budget] for r in by_agent[name]]
+            choice = [r.budget_best[budget] for r in runs_of[name]]
             versus = {"uniform": uniform, **comparators}
             out.append(_row(name, "agent", budget, common(choice), score(choice), versus))
     return tuple(out)
@@ -863,50 +667,22 @@ def _row(name: str, kind: str, budget: int, strategy: str, figures: Mapping[str,
     )
 
 
-def _transfer_budgets(cfg: StrategyConfig) -> tuple[int, ...]:
-    return tuple(b for b in cfg.budgets if b < cfg.transfer_budget) + (cfg.transfer_budget,)
-
-
 def _transfer(
-    cfg: StrategyConfig, by_agent: Mapping[str, list[_Run]], cells: int, boot: np.ndarray
+    cfg: StrategyConfig, runs_of: Mapping[str, list[_Run]], cells: int, boot: np.ndarray
 ) -> tuple[tuple[TransferResult, ...], dict[str, tuple[Estimate, int]]]:
     """Held-out tasks: trained contextual agents vs the best context-free agent from scratch
-    (harness.replay._transfer, in calls). Context-free agents learn each task on its own, so
-    their main-run regret on the held-out tasks is a from-scratch run on them."""
+    (as the classic replay, in calls), and per agent the worst ratio along the curve."""
     horizon = cfg.transfer_budget * cells
-
-    def heldout_curves(items: list[_Run], trained: bool) -> np.ndarray:
-        if trained:
-            return np.stack([r.transfer.mean(axis=0) for r in items])  # type: ignore[union-attr]
-        return np.stack([r.regret[list(r.heldout), :horizon].mean(axis=0) for r in items])
-
-    free = {name: heldout_curves(items, False) for name, items in by_agent.items()
-            if not agent_class(name).contextual}
-    if not free:
-        return (), {}
-    baseline = min(free, key=lambda name: free[name][:, -1].mean())
-    scratch = free[baseline]
-    out, worst = [], {}
+    curves = transfer_curves(runs_of, horizon)
+    transfer = transfer_results(curves, cells, transfer_budgets(cfg.budgets, cfg.transfer_budget),
+                                boot, spread)
+    if curves is None:
+        return transfer, {}
+    _, scratch, trained_by = curves
+    worst = {}
     grid = np.arange(max(1, cells // 2), horizon + 1, max(1, cells // 4)) - 1  # from half a call per cell
-    for name, items in by_agent.items():
-        if not agent_class(name).contextual or items[0].transfer is None:
-            continue
-        trained = heldout_curves(items, True)
-
-        def ratio_at(i: int, trained: np.ndarray = trained) -> Estimate:
-            point = trained[:, i].mean() / max(scratch[:, i].mean(), 1e-12)
-            reps = trained[boot, i].mean(axis=1) / np.maximum(scratch[boot, i].mean(axis=1), 1e-12)
-            return _bootstrap_interval(reps, float(point))
-
-        at = {b: b * cells - 1 for b in _transfer_budgets(cfg)}
+    for name, trained in trained_by.items():
         ratios = trained[:, grid].mean(axis=0) / np.maximum(scratch[:, grid].mean(axis=0), 1e-12)
         top = int(grid[int(np.argmax(ratios))])
-        worst[name] = (ratio_at(top), top + 1)
-        out.append(TransferResult(
-            agent=name, baseline=baseline, budgets=_transfer_budgets(cfg),
-            trained={b: spread(trained[:, i]) for b, i in at.items()},
-            scratch={b: spread(scratch[:, i]) for b, i in at.items()},
-            ratio={b: ratio_at(i) for b, i in at.items()},
-            curves=(trained.mean(axis=0), scratch.mean(axis=0)),
-        ))
-    return tuple(out), worst
+        worst[name] = (transfer_ratio(trained, scratch, top, boot), top + 1)
+    return transfer, worst

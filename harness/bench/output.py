@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.bench import render
+from harness.bench.aggregate import TransferResult
 from harness.bench.honest import TRANSFER_GOAL, StrategyResult, ValueRow
 from harness.bench.split import held_count
 from harness.bench.strategies import DEFAULT_STRATEGY
-from harness.replay import _bracket, _half
 
 
 def _budget(result: StrategyResult, b: int) -> str:
@@ -69,18 +68,10 @@ def agent_table(result: StrategyResult) -> Any:
     for a in result.agents:
         fixed = a.kind == "baseline"
         exact = a.name == "oracle"
-        cells = [
-            f"{a.simple_regret[b].mean:.3f} · {a.found[b].mean:.0%}"
-            + ("" if exact else f"\n±{_half(a.simple_regret[b]):.3f} · ±{_half(a.found[b]) * 100:.0f}")
-            for b in cfg.budgets
-        ]
-        find = _bracket(a.calls_to_find, 0)
-        if a.kind == "agent" and a.calls_to_find is None:
-            find = f"> {max_calls}"
-        speed = "-" if not math.isfinite(a.steps_per_s) else f"{a.steps_per_s:,.0f}"
-        regret = f"{a.cum_regret.mean:.2f}" + ("" if exact else f"\n±{_half(a.cum_regret):.2f}")
-        table.add_row(a.name, regret, *cells, find, _bracket(a.vs_uniform, 2), f"{a.calls_per_pull:.2f}",
-                      speed, "-" if fixed else f"{a.reused:.0%}", style="dim" if fixed else None)
+        table.add_row(a.name, render.regret_cell(a, exact), *render.budget_cells(a, cfg.budgets, exact),
+                      render.find_cell(a.kind, a.calls_to_find, max_calls),
+                      render.bracket(a.vs_uniform, 2), f"{a.calls_per_pull:.2f}", render.speed_cell(a),
+                      "-" if fixed else f"{a.reused:.0%}", style="dim" if fixed else None)
     return table
 
 
@@ -90,7 +81,7 @@ def _delta(row: ValueRow, other: str) -> str:
         return "-"
     e = figures["value"]
     colour = "green" if e.lo > 0 else "red" if e.hi < 0 else "default"
-    return f"[{colour}]{e.mean:+.3f}[/]\n±{_half(e):.3f}"
+    return f"[{colour}]{e.mean:+.3f}[/]\n±{render.half(e):.3f}"
 
 
 def value_table(result: StrategyResult, budget: int | None = None) -> Any:
@@ -124,13 +115,13 @@ def value_table(result: StrategyResult, budget: int | None = None) -> Any:
         smaller = []
         for b in others:
             at = next((v for v in result.value if v.name == row.name and v.budget == b), None)
-            smaller.append("-" if at is None else f"{at.value.mean:.3f}\n±{_half(at.value):.3f}")
+            smaller.append("-" if at is None else f"{at.value.mean:.3f}\n±{render.half(at.value):.3f}")
         if row.kind == "baseline":
             smaller = ["" for _ in others]
         table.add_row(
             row.name, row.strategy.replace("@", "\n@"),
-            f"{row.reward.mean:.3f}\n±{_half(row.reward):.3f}",
-            f"{row.passed.mean:.0%}\n±{_half(row.passed) * 100:.0f}",
+            f"{row.reward.mean:.3f}\n±{render.half(row.reward):.3f}",
+            f"{row.passed.mean:.0%}\n±{render.half(row.passed) * 100:.0f}",
             f"{row.calls.mean:.2f}", _delta(row, "uniform") if row.name != "uniform" else "0",
             _delta(row, "best_single"), _delta(row, "default"), *smaller,
             style="dim" if row.kind == "baseline" else None,
@@ -143,74 +134,43 @@ def transfer_table(result: StrategyResult) -> Any:
     from rich.table import Table
 
     cfg = result.config
-    split = cfg.transfer_split
-    held = f"{split:.0%} of tasks held out per seed" if isinstance(split, float) else (
-        f"held out: {', '.join(split)}"
-    )
     table = Table(
         title=f"Transfer: trained on the other tasks ({cfg.transfer_train_budget} calls/cell each), "
-        f"then {cfg.transfer_budget} calls/cell on each held-out task; {held}",
+        f"then {cfg.transfer_budget} calls/cell on each held-out task; "
+        f"{render.heldout_text(cfg.transfer_split)}",
         caption="cumulative held-out regret per held-out task after B calls/cell: trained agent / "
         f"best context-free agent from scratch; ratio (goal <= {TRANSFER_GOAL:.1f}, and never above "
         "1.0) with a bootstrap 95% CI; worst: the highest ratio along the curve (from half a call "
         "per cell on) and where.  " + honesty_note(result),
         show_lines=True,
     )
-    table.add_column("agent")
-    table.add_column("vs")
-    budgets = result.transfer[0].budgets if result.transfer else ()
-    for b in budgets:
-        table.add_column(f"{_budget(result, b)}\nregret", justify="right")
-        table.add_column(f"B={b}\nratio", justify="right")
-    table.add_column("worst\nratio", justify="right")
-    for t in result.transfer:
-        cells = []
-        for b in t.budgets:
-            r = t.ratio[b]
-            colour = "green" if r.mean <= TRANSFER_GOAL else "yellow" if r.mean <= 1 else "red"
-            cells += [f"{t.trained[b].mean:.2f} / {t.scratch[b].mean:.2f}\n"
-                      f"±{_half(t.trained[b]):.2f} / ±{_half(t.scratch[b]):.2f}",
-                      f"[{colour}]{r.mean:.2f}[/]\n[{r.lo:.2f}, {r.hi:.2f}]"]
-        worst, at = result.transfer_worst[t.agent]
-        colour = "green" if worst.mean <= 1 else "red"
-        cells.append(f"[{colour}]{worst.mean:.2f}[/] @{at}\n[{worst.lo:.2f}, {worst.hi:.2f}]")
-        table.add_row(t.agent, t.baseline, *cells)
+
+    def worst(t: TransferResult) -> str:
+        ratio, at = result.transfer_worst[t.agent]
+        colour = "green" if ratio.mean <= 1 else "red"
+        return f"[{colour}]{ratio.mean:.2f}[/] @{at}\n[{ratio.lo:.2f}, {ratio.hi:.2f}]"
+
+    render.transfer_rows(
+        table, result.transfer, lambda b: _budget(result, b),
+        lambda ratio: "green" if ratio <= TRANSFER_GOAL else "yellow" if ratio <= 1 else "red",
+        {"worst\nratio": worst},
+    )
     return table
 
 
 def plot(result: StrategyResult, out: Path) -> list[Path]:
     """Regret curves over calls, value of the recommendation vs budget, transfer curves."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = render.pyplot()
     out.mkdir(parents=True, exist_ok=True)
     cfg = result.config
-    paths = []
     shown = [a for a in result.agents if a.name != "oracle"]
     agents = [a.name for a in shown if a.kind == "agent"]
-    colour = {name: f"C{i}" for i, name in enumerate(agents)}
-    colour.update({"best_single": "grey", "default": "black", "oracle": "black"})
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for a in shown:
-        mean, lo, hi = a.curve
-        x = np.arange(1, len(mean) + 1)
-        ax.plot(x, mean, label=a.name, color=colour[a.name],
-                linestyle="--" if a.kind == "baseline" else "-")
-        if a.kind == "agent":
-            ax.fill_between(x, lo, hi, alpha=0.2, color=colour[a.name])
-    for b in cfg.budgets:
-        ax.axvline(b * result.cells, color="lightgrey", linewidth=0.8, zorder=0)
-    ax.set_xlabel("calls per task")
-    ax.set_ylabel("cumulative held-out regret per task")
-    ax.set_title(f"Cumulative regret vs the held-out oracle ({len(cfg.seeds)} seeds, 95% CI)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths.append(out / "regret_curves.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    colour = render.colours(shown)
+    paths = [render.regret_plot(
+        shown, colour, [b * result.cells for b in cfg.budgets], out / "regret_curves.png",
+        "calls per task", "cumulative held-out regret per task",
+        f"Cumulative regret vs the held-out oracle ({len(cfg.seeds)} seeds, 95% CI)",
+    )]
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     budgets = np.array(cfg.budgets)
@@ -236,34 +196,15 @@ def plot(result: StrategyResult, out: Path) -> list[Path]:
     ax2.set_ylabel("held-out pass@1 of the recommendation")
     ax1.legend(fontsize=7)
     fig.suptitle("Value of learning: the recommendation on held-out answers (central 95% of seeds)")
-    fig.tight_layout()
-    paths.append(out / "value_of_learning.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    paths.append(render.save(fig, out / "value_of_learning.png"))
 
     if result.transfer:
-        fig, ax = plt.subplots(figsize=(8, 5))
-        for t in result.transfer:
-            trained = t.curves[0]
-            ax.plot(np.arange(1, len(trained) + 1), trained, color=colour[t.agent],
-                    label=f"{t.agent} (trained on the other tasks)")
-        scratch, baseline = result.transfer[0].curves[1], result.transfer[0].baseline
-        ax.plot(np.arange(1, len(scratch) + 1), scratch, "--", color=colour[baseline],
-                label=f"{baseline} (from scratch)")
-        ax.set_xlabel("calls per held-out task")
-        ax.set_ylabel("cumulative held-out regret per task")
-        ax.set_title("Transfer to held-out tasks")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        paths.append(out / "transfer.png")
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
+        paths.append(render.transfer_plot(result.transfer, colour, out / "transfer.png",
+                                          "calls per held-out task",
+                                          "cumulative held-out regret per task"))
     return paths
 
 
 def write_outputs(result: StrategyResult, out: Path) -> list[Path]:
     """agents.json (every figure, "mode": "strategies") plus the PNG plots."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "agents.json"
-    path.write_text(json.dumps(result.to_dict(), indent=1))
-    return [path, *plot(result, out)]
+    return render.write_figures(result, out, plot)

@@ -25,7 +25,7 @@ import numpy as np
 from harness.agents.base import ArmSpace
 from harness.bench.table import column_parts
 from harness.errors import HarnessError
-from harness.replay import Response, ResponseTable
+from harness.replay import Response, ResponseTable, arm_space_for
 from harness.rewards import all_passed, compute_reward, get_reward
 
 SELECTIONS = ("single", "best_of_2", "best_of_3", "best_of_5")
@@ -252,13 +252,7 @@ class StrategyArms:
     def arm_space(self) -> ArmSpace:
         """Template factors (or one flat factor), then temperature, then selection: factored
         agents can learn what a temperature or a selection does across templates."""
-        from harness.prompts import default_space
-
-        try:
-            base = default_space().subset(self.templates).arm_space()
-        except HarnessError:
-            n = len(self.templates)
-            base = ArmSpace((n,), tuple((i,) for i in range(n)), self.templates)
+        base = arm_space_for(self.templates)
         arms = tuple(factors + (ti, si) for factors in base.arms
                      for ti in range(len(self.temperatures)) for si in range(len(self.selections)))
         sizes = base.factor_sizes + (len(self.temperatures), len(self.selections))
