@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.agents.base import Context
+from harness.ast_guard import parse
 from harness.prompts import signature_of
 from harness.tasks import DIFFICULTIES, Task
 
@@ -85,7 +86,7 @@ def _words_part(text: str) -> np.ndarray:
 def _n_arguments(task: Task) -> int:
     signature = signature_of(task)
     try:
-        tree = ast.parse(signature + ": ...")
+        tree = parse(signature + ": ...")
     except SyntaxError:
         return 0
     node = tree.body[0] if tree.body else None

@@ -29,6 +29,8 @@ import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
+from harness.ast_guard import AST_LOCK
+
 # Fence info strings that are certainly not Python (the block is output or a shell).
 NON_PYTHON_TAGS = frozenset(
     {
@@ -805,7 +807,8 @@ def extract_code(response: str, entry_point: str) -> Extraction:
         return Extraction("", False, why)
     meter = _Meter.for_answer(response)
     try:
-        got = _extract(response, entry_point, meter)
+        with AST_LOCK:  # see harness/ast_guard.py
+            got = _extract(response, entry_point, meter)
     except (RecursionError, MemoryError) as exc:  # e.g. ast.unparse of a very deep tree
         got = Extraction("", False, f"answer too deeply nested to analyse ({type(exc).__name__})")
     if meter.refused and got.found:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.ast_guard import parse
 from harness.errors import TaskError
 
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -234,7 +235,7 @@ def visible_checks(task: Task) -> Task | None:
     names: list[str] = []
     for i, example in enumerate(task.examples):
         try:
-            ast.parse(example, mode="eval")
+            parse(example, mode="eval")
         except SyntaxError:
             continue
         name = f"{VISIBLE_PREFIX}{i}"

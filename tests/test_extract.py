@@ -472,3 +472,31 @@ def test_a_name_bound_only_in_a_nested_function_is_read_from_module_scope() -> N
         f"    return helper(x) + inner()\n{FENCE}\n"
     )
     assert "def helper" in extract_code(text, "f").code
+
+
+def test_extraction_and_visible_checks_parse_under_the_shared_ast_lock() -> None:
+    """CPython 3.11's AST converter keeps its recursion depth per interpreter: concurrent
+    `ast.parse` calls in a run's sample threads once failed with "AST constructor recursion
+    depth mismatch". Every parse the harness does from threads holds one lock."""
+    import threading
+
+    from harness import ast_guard
+    from harness.tasks import load_task, visible_checks
+    from tests.conftest import TASKS_DIR
+
+    task = load_task(TASKS_DIR / "sort_ints")  # loading happens once, before any thread
+    held: list[bool] = []
+    real_parse = ast.parse
+
+    def spy(*args: object, **kwargs: object) -> ast.AST:
+        held.append(ast_guard.AST_LOCK._is_owned())  # type: ignore[attr-defined]
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    ast.parse = spy  # type: ignore[assignment]
+    try:
+        extract_code("```python\ndef f(x):\n    return x\n```", "f")
+        visible_checks(task)
+    finally:
+        ast.parse = real_parse  # type: ignore[assignment]
+    assert held and all(held)
+    assert isinstance(ast_guard.AST_LOCK, type(threading.RLock()))
