@@ -289,7 +289,13 @@ def _factory_main(ctrl: int) -> None:
             os.close(resp_w)
             sock.send(marshal.dumps((seq, -1, broken)))
             continue
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # the pids limit, during a fork bomb: this order fails, we go on
+            os.close(req_r)
+            os.close(resp_w)
+            sock.send(marshal.dumps((seq, -2, f"cannot start a candidate process: {exc}")))
+            continue
         if pid == 0:
             signal.set_wakeup_fd(-1)
             _candidate_main(req_r, resp_w, limits)
@@ -379,6 +385,8 @@ class Factory:
                 seq, pid, error = marshal.loads(data)
                 if seq != order:  # an answer to an order a timeout abandoned: drop it
                     continue
+                if pid == -2:
+                    raise CandidateFailure("crashed", str(error))
                 if pid < 0:
                     raise IsolationError(f"candidate factory: {error}")
                 return int(pid)
@@ -722,17 +730,21 @@ def _wipe_all() -> None:
 
 
 def _alive_pids(spare: set[int]) -> list[int]:
-    """Every process in the container but `spare` and zombies (their parents reap them)."""
+    """Every process in the container but `spare`, zombies included while they are ours to
+    reap (or the factory's, which it reaps on SIGCHLD): a zombie still holds its pid, and
+    after a fork bomb dozens of them would leave the next program's judge and candidates
+    unable to fork (the pids limit)."""
     pids = []
+    me = os.getpid()
     for name in os.listdir("/proc"):
         if not name.isdigit() or int(name) in spare:
             continue
         try:
             with open(f"/proc/{name}/stat", "rb") as handle:
-                state = handle.read().rsplit(b")", 1)[1].split()[0]
+                fields = handle.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if state not in (b"Z", b"X"):
+        if fields[0] not in (b"Z", b"X") or int(fields[1]) in (me, *spare):
             pids.append(int(name))
     return pids
 
@@ -740,6 +752,10 @@ def _alive_pids(spare: set[int]) -> list[int]:
 def _kill_everything(factory: Factory) -> None:
     """Kill every process but ourselves (PID 1) and the factory, and reap what is ours."""
     spare = {os.getpid(), factory.pid}
+    try:  # a candidate may have stopped the factory; it must run to reap its children
+        os.kill(factory.pid, signal.SIGCONT)
+    except OSError:
+        pass
     for _ in range(1000):
         pids = _alive_pids(spare)
         for pid in pids:

@@ -1456,3 +1456,13 @@ def test_closed_pool_leaves_no_container(sandbox: Sandbox, sort_task: Task) -> N
         time.sleep(0.2)
     assert not left, f"containers left after close: {sorted(left)}"
 
+
+
+def test_an_honest_program_after_fork_bombs_runs_on_the_same_worker(solo: Grader, sort_task: Task) -> None:
+    """A fork bomb once left zombies holding the pids limit (and killed the factory with a
+    failed fork), so the next honest program on that worker crashed: the worker now reaps
+    every zombie before the next job, and the factory survives a failed fork."""
+    for _ in range(5):
+        assert_no_credit(grade(solo, sort_task, FORK_BOMB_IN_FUNCTION)[0], sort_task)
+        assert_full_credit(grade(solo, sort_task, CORRECT)[0], sort_task)
+    assert solo.sandbox.pool.replaced == 0
