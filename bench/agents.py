@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's harness, not another install
 
+from harness.bench.replay import save_table, synthetic_table, synthetic_tasks  # noqa: E402
 from harness.cli import cli  # noqa: E402
-from harness.replay import save_table, synthetic_table, synthetic_tasks  # noqa: E402
-from harness.tasks import Task, load_tasks  # noqa: E402
+from harness.tasks.load import Task, load_tasks  # noqa: E402
 
 SYNTHETIC_TABLE = Path(".harness/bench/synthetic.jsonl.gz")
 SYNTHETIC_OUT = Path(".harness/bench/agents-synthetic")

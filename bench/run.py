@@ -39,7 +39,7 @@ from rich.table import Table
 
 from harness.llm.client import LLM, Completion, Endpoint, GenerationParams
 from harness.llm.endpoints import EndpointRequest, describe_endpoint, open_endpoint
-from harness.run import RunOptions, execute
+from harness.loop.wiring import RunOptions, execute
 from harness.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness.results import GradeResult
+from harness.grading.results import GradeResult
 
 STATUS_STYLE = {
     "passed": "green", "failed": "yellow", "error": "red", "timeout": "magenta",

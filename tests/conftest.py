@@ -20,9 +20,9 @@ from typing import Any, NoReturn
 
 import pytest
 
-from harness.grading import Grader, Sandbox, open_sandbox
+from harness.grading.grader import Grader, Sandbox, open_sandbox
 from harness.sandbox.pool import SandboxConfig
-from harness.tasks import Task, load_task
+from harness.tasks.load import Task, load_task
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS_DIR = ROOT / "tasks"

@@ -20,9 +20,9 @@ import pytest
 
 from harness.agents import AGENT_NAMES, agent_options, make_agent
 from harness.agents.base import Agent, ArmSpace, Context
-from harness.context import FEATURE_DIM, TaskHistory, make_context, task_features
+from harness.agents.features import FEATURE_DIM, TaskHistory, make_context, task_features
 from harness.errors import HarnessError
-from harness.tasks import load_task
+from harness.tasks.load import load_task
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTORS = (2, 2, 2, 2)
@@ -190,8 +190,8 @@ def test_registry_errors_and_options() -> None:
 
 def test_importing_agents_does_not_import_torch() -> None:
     code = (
-        "import sys, harness.agents, harness.prompts, harness.context, harness.rewards; "
-        "harness.agents.make_agent('ucb1', harness.prompts.default_space().arm_space(), 4); "
+        "import sys, harness.agents, harness.prompts.space, harness.agents.features, harness.grading.rewards; "
+        "harness.agents.make_agent('ucb1', harness.prompts.space.default_space().arm_space(), 4); "
         "assert 'torch' not in sys.modules, 'torch imported eagerly'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
@@ -216,7 +216,7 @@ def test_task_features_shape_scale_and_history() -> None:
 
 def test_task_features_are_stable_across_processes() -> None:
     code = (
-        "from harness.tasks import load_task; from harness.context import task_features; "
+        "from harness.tasks.load import load_task; from harness.agents.features import task_features; "
         "print(task_features(load_task('tasks/sort_ints')).tolist())"
     )
     out = subprocess.run(

@@ -41,7 +41,7 @@ def test_tasks_show() -> None:
 
 
 def test_tasks_new_scaffolds_a_valid_folder_and_refuses_to_overwrite(tmp_path: Path) -> None:
-    from harness.tasks import load_task
+    from harness.tasks.load import load_task
 
     assert invoke("tasks", "new", "my_task", "--tasks-dir", str(tmp_path)).exit_code == 0
     task = load_task(tmp_path / "my_task")

@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import cli
-from harness.extract import extract_code
-from harness.grading import Grader
+from harness.grading.extract import extract_code
+from harness.grading.grader import Grader
 from harness.llm.client import LLM, GenerationParams
 from harness.llm.endpoints import EndpointRequest, open_endpoint
-from harness.prompts import default_space, render
+from harness.prompts.space import default_space, render
 from harness.store import Store
 from tests.conftest import TASKS_DIR
 

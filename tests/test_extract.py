@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness.extract import (
+from harness.grading.extract import (
     MAX_ANSWER_CHARS,
     MAX_BLOCKS,
     SEARCH_BUDGET_BASE,
@@ -480,8 +480,8 @@ def test_extraction_and_visible_checks_parse_under_the_shared_ast_lock() -> None
     depth mismatch". Every parse the harness does from threads holds one lock."""
     import threading
 
-    from harness import ast_guard
-    from harness.tasks import load_task, visible_checks
+    from harness.grading import ast_guard
+    from harness.tasks.load import load_task, visible_checks
     from tests.conftest import TASKS_DIR
 
     task = load_task(TASKS_DIR / "sort_ints")  # loading happens once, before any thread

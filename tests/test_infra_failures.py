@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 
 from harness.agents import make_agent
-from harness.context import FEATURE_DIM
+from harness.agents.features import FEATURE_DIM
 from harness.errors import HarnessError, SandboxError
-from harness.grading import Grader, Sandbox, job_for, parse_reply
+from harness.grading.grader import Grader, Sandbox, job_for, parse_reply
+from harness.grading.results import INFRA_ERROR, GradeResult
+from harness.grading.rewards import compute_reward
 from harness.llm.client import LLM, Endpoint, GenerationParams
-from harness.results import INFRA_ERROR, GradeResult
-from harness.rewards import compute_reward
-from harness.runner import INFRA_LIMIT, RunConfig, Runner
+from harness.loop.learning import INFRA_LIMIT, RunConfig, Runner
+from harness.loop.strategies import strategy_space
 from harness.sandbox.pool import SandboxConfig
 from harness.store import Store
-from harness.strategies import strategy_space
-from harness.tasks import Task
+from harness.tasks.load import Task
 from tests.fake_openai import FakeOpenAI, completion
 
 GOOD = "```python\ndef sort_ints(xs):\n    return sorted(xs)\n```"

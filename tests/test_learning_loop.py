@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 from harness.agents import make_agent
-from harness.context import FEATURE_DIM, make_context
-from harness.grading import Grader
+from harness.agents.features import FEATURE_DIM, make_context
+from harness.grading.grader import Grader
 from harness.llm.client import LLM, Endpoint, GenerationParams
-from harness.prompts import default_space
-from harness.runner import RunConfig, Runner
+from harness.loop.learning import RunConfig, Runner
+from harness.loop.strategies import strategy_space
+from harness.prompts.space import default_space
 from harness.store import Store
-from harness.strategies import strategy_space
 from tests.fake_openai import FakeOpenAI, completion
 
 pytestmark = pytest.mark.docker
@@ -76,8 +76,8 @@ def run_agent(name: str, seed: int, url: str, home: Path, grader: Grader, sort_t
 
 def best_arm() -> str:
     space = default_space("quick")
-    from harness.prompts import render
-    from harness.tasks import load_task
+    from harness.prompts.space import render
+    from harness.tasks.load import load_task
     from tests.conftest import TASKS_DIR
 
     task = load_task(TASKS_DIR / "sort_ints")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.prompts import (
+from harness.prompts.space import (
     ALIASES,
     PRESETS,
     default_space,
@@ -20,7 +20,7 @@ from harness.prompts import (
     solved_example_for,
     template_text,
 )
-from harness.tasks import Task, load_task
+from harness.tasks.load import Task, load_task
 
 TASKS = Path(__file__).resolve().parent.parent / "tasks"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from harness.bench.replay import DEFAULT_TABLE, load_table, meta_path, sensitivity
 from harness.cli import cli
-from harness.prompts import default_space
-from harness.replay import DEFAULT_TABLE, load_table, meta_path, sensitivity
-from harness.tasks import find_task
+from harness.prompts.space import default_space
+from harness.tasks.load import find_task
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / DEFAULT_TABLE
@@ -61,7 +61,7 @@ TABLE_V2 = ROOT / "bench/tables/responses_v2.jsonl.gz"
 
 def test_the_v2_table_is_current() -> None:
     """Every row recorded so far is a full v2 row of the tasks as they are now."""
-    from harness.replay import read_rows
+    from harness.bench.replay import read_rows
 
     assert TABLE_V2.exists(), "bench/tables/responses_v2.jsonl.gz: record it with `harness bench record`"
     rows, meta = read_rows(TABLE_V2)
@@ -78,9 +78,9 @@ def test_the_v2_table_is_current() -> None:
 def test_a_short_strategy_replay_of_the_v2_table(tmp_path: Path) -> None:
     """The strategy replay runs on the v2 table; while fewer than 2 tasks are complete it
     says to let the recording run longer (a table still recording is not an error)."""
+    from harness.bench.replay import read_rows
     from harness.bench.table import complete_block
     from harness.errors import HarnessError
-    from harness.replay import read_rows
 
     rows, _ = read_rows(TABLE_V2)
     try:

@@ -12,14 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from harness.agents import make_agent
+from harness.agents.features import FEATURE_DIM, TaskHistory, make_context
 from harness.bench.aggregate import bootstrap_interval as _bootstrap_interval
 from harness.bench.aggregate import first_reach as _first_reach
 from harness.bench.jobs import SeedRun as _SeedRun
-from harness.cli import cli
-from harness.context import FEATURE_DIM, TaskHistory, make_context
-from harness.errors import HarnessError
-from harness.prompts import default_space
-from harness.replay import (
+from harness.bench.replay import (
     BenchmarkConfig,
     Decks,
     Estimate,
@@ -39,7 +36,10 @@ from harness.replay import (
     synthetic_table,
     synthetic_tasks,
 )
-from harness.rewards import REWARDS, compute_reward
+from harness.cli import cli
+from harness.errors import HarnessError
+from harness.grading.rewards import REWARDS, compute_reward
+from harness.prompts.space import default_space
 
 TEMPLATES = default_space("content").ids
 TASKS = synthetic_tasks(4)
@@ -252,7 +252,7 @@ def test_ppo_beats_uniform_too(table: ResponseTable) -> None:
 
 
 def test_settle_reads_each_task_along_its_checkpoints() -> None:
-    from harness.replay import _settle
+    from harness.bench.replay import _settle
 
     marks = np.array([8, 16, 24])
     within = np.array([[False, True, True], [True, False, True], [True, True, False]])

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.bench.honest import StrategyEnv, run_strategy_benchmark
+from harness.bench.replay import Response, ResponseTable, read_rows, save_table, synthetic_tasks
 from harness.bench.split import draw_split, held_count, part_values
 from harness.bench.strategies import (
     DEFAULT_STRATEGY,
@@ -25,8 +26,7 @@ from harness.bench.synthetic import synthetic_v2_table
 from harness.bench.table import complete_block, load_complete
 from harness.cli import cli
 from harness.errors import HarnessError
-from harness.replay import Response, ResponseTable, read_rows, save_table, synthetic_tasks
-from harness.rewards import compute_reward
+from harness.grading.rewards import compute_reward
 
 DEFAULT_TEMPLATE = DEFAULT_STRATEGY.split("@")[0]
 HINTS = "p0-o0-d1-s1-e1-c0-h1-f1"
@@ -302,7 +302,7 @@ def test_cli_bench_agents_on_a_v2_table(tmp_path: Path) -> None:
 
 
 def test_a_v1_table_gets_the_classic_replay_unless_asked(tmp_path: Path) -> None:
-    from harness.replay import synthetic_table
+    from harness.bench.replay import synthetic_table
 
     tasks = synthetic_tasks(2)
     table = synthetic_table(tasks, (DEFAULT_TEMPLATE, HINTS), samples=4, seed=3)

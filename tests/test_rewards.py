@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import HarnessError
-from harness.results import GradeResult
-from harness.results import TestResult as Outcome  # not collected as a test class
-from harness.rewards import (
+from harness.grading.results import GradeResult
+from harness.grading.results import TestResult as Outcome  # not collected as a test class
+from harness.grading.rewards import (
     DEFAULT_REWARD,
     REWARD_RANGES,
     REWARDS,

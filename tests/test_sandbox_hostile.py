@@ -28,11 +28,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.grading import Grader, Sandbox, job_for, parse_reply
-from harness.results import GradeResult
+from harness.grading.grader import Grader, Sandbox, job_for, parse_reply
+from harness.grading.results import GradeResult
 from harness.sandbox.image import LABEL
 from harness.sandbox.pool import OWNER_LABEL, SandboxConfig, SandboxPool, owner_id
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 pytestmark = pytest.mark.docker
 

@@ -227,7 +227,7 @@ def _children(pid: int) -> list[int]:
 
 VICTIM = """
 import time
-from harness.grading import open_sandbox
+from harness.grading.grader import open_sandbox
 from harness.sandbox.pool import SandboxConfig, owner_id
 box = open_sandbox(SandboxConfig(workers=2), log=lambda _m: None)
 print(owner_id(), flush=True)
@@ -270,9 +270,9 @@ import json, sys, time
 import harness.sandbox.pool as pool
 if sys.argv[1] != "-":
     pool._HOST = sys.argv[1]  # as if in its own container on this host, sharing the socket
-from harness.grading import Grader, open_sandbox
+from harness.grading.grader import Grader, open_sandbox
 from harness.sandbox.pool import SandboxConfig
-from harness.tasks import load_task
+from harness.tasks.load import load_task
 
 task = load_task(sys.argv[2])
 box = open_sandbox(SandboxConfig(workers=2), log=lambda _m: None)  # reaps leftovers first

@@ -234,7 +234,7 @@ def test_bench_run_resends_every_call_of_a_real_run(tmp_path: Path) -> None:
     sample for best-of-k and repair strategies, the evaluation answers) is resent as it was."""
     from bench.run import CallRecorder, logged_keys, run_calls, run_options, send_baseline
     from harness.llm.endpoints import EndpointRequest, describe_endpoint
-    from harness.run import execute
+    from harness.loop.wiring import execute
 
     good, bad = "def sort_ints(xs):\n    return sorted(xs)", "def sort_ints(xs):\n    return xs"
 

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 from harness.cli import cli
 from harness.errors import HarnessError
-from harness.grading import Grader
+from harness.grading.grader import Grader
 from harness.llm.client import LLM, Endpoint, GenerationParams
-from harness.prompts import ALIASES, default_space
+from harness.loop.strategies import Executor, Strategy, parse_strategy, strategy_space
+from harness.prompts.space import ALIASES, default_space
 from harness.store import Store
-from harness.strategies import Executor, Strategy, parse_strategy, strategy_space
-from harness.tasks import Task, load_task, visible_checks
+from harness.tasks.load import Task, load_task, visible_checks
 from tests.conftest import TASKS_DIR
 from tests.fake_openai import FakeOpenAI, completion
 
@@ -147,8 +147,8 @@ def test_ppo_updates_within_a_default_run(tmp_path: Path, sort_task: Task) -> No
     """A default run gives one task 8 x 4 = 32 rewards: PPO's rollout must be smaller than
     that, or it would learn only after the run is over."""
     from harness.agents.base import Context
-    from harness.context import FEATURE_DIM
-    from harness.runner import RunConfig, build_agent
+    from harness.agents.features import FEATURE_DIM
+    from harness.loop.learning import RunConfig, build_agent
 
     space = strategy_space("default", 0.8)
     config = RunConfig(tasks=("sort_ints",), agent="ppo", templates=space.ids)

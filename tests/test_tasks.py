@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import TaskError
-from harness.tasks import find_task, load_task, load_tasks, select_tasks, task_hash
+from harness.tasks.load import find_task, load_task, load_tasks, select_tasks, task_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 SORT = ROOT / "tasks" / "sort_ints"

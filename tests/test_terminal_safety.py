@@ -17,9 +17,9 @@ from rich.console import Console
 
 from harness.cli import cli
 from harness.console import grade_table, plain
-from harness.report import pass_at_k_table
-from harness.results import GradeResult
-from harness.results import TestResult as Outcome  # not collected as a test class
+from harness.grading.results import GradeResult
+from harness.grading.results import TestResult as Outcome  # not collected as a test class
+from harness.loop.report import pass_at_k_table
 from tests.conftest import TASKS_DIR
 
 HOSTILE = "[/oops] [link=http://x]x[/link] \x1b[31mred"

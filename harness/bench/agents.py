@@ -14,10 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.bench.honest import DEFAULT_CALL_PRICE, DEFAULT_HELDOUT, run_strategy_benchmark
-from harness.bench.strategies import SELECTIONS
-from harness.bench.table import complete_block, ordering
-from harness.errors import HarnessError
-from harness.replay import (
+from harness.bench.replay import (
     DEFAULT_BUDGETS,
     DEFAULT_OUT,
     DEFAULT_TABLE,
@@ -26,6 +23,9 @@ from harness.replay import (
     resolve_tasks,
     run_benchmark,
 )
+from harness.bench.strategies import SELECTIONS
+from harness.bench.table import complete_block, ordering
+from harness.errors import HarnessError
 
 DEFAULT_STRATEGY_OUT = Path("bench/results/strategies")
 """Where the strategy replay writes by default (the classic figures keep bench/results/agents)."""
@@ -79,8 +79,7 @@ def bench_agents(
     """Load, replay with a progress bar, print the tables, write agents.json and the plots."""
     from rich.progress import Progress
 
-    from harness import replay
-    from harness.bench import output
+    from harness.bench import output, replay
     from harness.console import console
 
     table, notes, chosen, share, classic = plan_replay(table_path, selections, temperatures,

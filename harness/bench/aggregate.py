@@ -22,7 +22,7 @@ from harness.agents import agent_class
 from harness.bench.jobs import SeedRun
 
 if TYPE_CHECKING:
-    from harness.replay import TaskSensitivity
+    from harness.bench.replay import TaskSensitivity
 
 Run = TypeVar("Run", bound=SeedRun)
 Gaps = Callable[[int], np.ndarray]

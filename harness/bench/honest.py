@@ -37,6 +37,7 @@ import numpy as np
 
 from harness.agents import agent_class
 from harness.agents.base import Agent, ArmSpace
+from harness.agents.features import TaskHistory
 from harness.bench.aggregate import (
     AgentFigures,
     Estimate,
@@ -61,6 +62,15 @@ from harness.bench.aggregate import (
     vs_uniform,
 )
 from harness.bench.jobs import WORKER, SeedRun, run_agent_seed, run_seed_jobs
+from harness.bench.replay import (
+    ResponseTable,
+    TaskContexts,
+    Trace,
+    checked_arguments,
+    sensitivity,
+    task_objects,
+    transfer_split_of,
+)
 from harness.bench.split import SeedSplit, draw_split, held_count, part_values
 from harness.bench.strategies import (
     DEFAULT_STRATEGY,
@@ -71,18 +81,8 @@ from harness.bench.strategies import (
     draws_of,
 )
 from harness.bench.table import column_parts, is_v2
-from harness.context import TaskHistory
 from harness.errors import HarnessError
-from harness.replay import (
-    ResponseTable,
-    TaskContexts,
-    Trace,
-    checked_arguments,
-    sensitivity,
-    task_objects,
-    transfer_split_of,
-)
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 DEFAULT_BUDGETS = (1, 2, 5)
 """Calls per cell (template x temperature) per task at which recommendations are scored."""
@@ -116,7 +116,7 @@ class StrategyConfig:
     samples_per_decision: int = 1
     """K pulls per decision, as `harness run --samples K`."""
     reward: str = "partial"
-    """Reward scheme (harness.rewards)."""
+    """Reward scheme (harness.grading.rewards)."""
     transfer_split: float | tuple[str, ...] = 1 / 3
     """Held-out tasks for transfer: a fraction drawn per seed, or fixed task names."""
     transfer_train_budget: int = 2

@@ -25,10 +25,10 @@ import numpy as np
 
 from harness.agents import agent_class, make_agent
 from harness.agents.base import Agent, ArmSpace
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 if TYPE_CHECKING:
-    from harness.replay import TaskContexts, Trace
+    from harness.bench.replay import TaskContexts, Trace
 
 WORKER: dict[str, Any] = {}
 """This process's state: "shared" (the run's data), "contexts" (its tasks' contexts), and
@@ -80,7 +80,7 @@ class SharedData(Protocol):
 
 
 class Play(Protocol):
-    """A replay's episode loop (`harness.replay.play`, `harness.bench.honest.play_calls`)."""
+    """A replay's episode loop (`harness.bench.replay.play`, `harness.bench.honest.play_calls`)."""
 
     def __call__(
         self, agent: Agent, env: Any, contexts: TaskContexts, tasks: Sequence[int], units: int,

@@ -1,11 +1,11 @@
 """Strategies as replay arms: a (task, template, temperature) cell's answers, used one way.
 
-A strategy id is "TEMPLATE@tT/SELECTION" (harness.strategies). Pulling one on a task
+A strategy id is "TEMPLATE@tT/SELECTION" (harness.loop.strategies). Pulling one on a task
 deals answers of its cell: `single` one; `best_of_k` up to k, stopping at the first
 whose visible vector is all ones, else keeping the one that passes the most visible
 examples (ties: the first drawn); a task without visible examples (and every v1 row)
 selects on syntax validity instead: the first syntax-valid answer. That is the rule
-`harness.strategies.Executor.run` applies live, read off the recorded vectors. Only the
+`harness.loop.strategies.Executor.run` applies live, read off the recorded vectors. Only the
 kept answer is scored, with `compute_reward` on its record; calls are the answers drawn.
 
 `expected_selection` gives a selection's exact expectation over random orders of a
@@ -23,17 +23,17 @@ from functools import lru_cache
 import numpy as np
 
 from harness.agents.base import ArmSpace
+from harness.bench.replay import Response, ResponseTable, arm_space_for
 from harness.bench.table import column_parts
 from harness.errors import HarnessError
-from harness.replay import Response, ResponseTable, arm_space_for
-from harness.rewards import all_passed, compute_reward, get_reward
+from harness.grading.rewards import all_passed, compute_reward, get_reward
 
 SELECTIONS = ("single", "best_of_2", "best_of_3", "best_of_5")
 """Selections the replay can play from a table of single answers. `repair` needs recorded
 repair rounds (a second call that saw the first answer's failure): when tables have
 them, it becomes a selection whose pull deals from those cells."""
 DEFAULT_STRATEGY = "p0-o0-d1-s1-e1-c0-h0-f1@t0.8/single"
-"""The default way of asking (harness.strategies.DEFAULT_TEMPLATE, one call at 0.8): the
+"""The default way of asking (harness.loop.strategies.DEFAULT_TEMPLATE, one call at 0.8): the
 value-of-learning table's baseline."""
 
 
@@ -47,7 +47,7 @@ def default_strategy(ids: Sequence[str]) -> str | None:
 
 
 def strategy_id(template: str, temperature: float, selection: str) -> str:
-    """Exactly `harness.strategies.Strategy.id`."""
+    """Exactly `harness.loop.strategies.Strategy.id`."""
     return f"{template}@t{temperature:g}/{selection}"
 
 

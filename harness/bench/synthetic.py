@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.replay import Response, ResponseTable, synthetic_pass_prob
-from harness.tasks import Task
+from harness.bench.replay import Response, ResponseTable, synthetic_pass_prob
+from harness.tasks.load import Task
 
 
 def synthetic_v2_table(

@@ -13,8 +13,8 @@ import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.bench.replay import V1_TEMPERATURE, Response, ResponseTable, read_rows
 from harness.errors import HarnessError
-from harness.replay import V1_TEMPERATURE, Response, ResponseTable, read_rows
 
 
 def column_parts(column: str) -> tuple[str, float]:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.grading.results import GradeResult
 from harness.leaderboard.records import PublishedRun, SampleRecord, load_run, run_folders
 from harness.leaderboard.scores import DIGITS, claims
-from harness.results import GradeResult
 
 TOLERANCE = 10.0 ** -DIGITS
 MAX_PER_RUN = 10
@@ -98,7 +98,7 @@ def provenance_problems(run: dict[str, Any]) -> list[str]:
 
 def sample_problems(published: PublishedRun) -> list[str]:
     """Each sample against the run's task hashes, templates, budget and reward scheme."""
-    from harness.rewards import REWARDS, compute_reward
+    from harness.grading.rewards import REWARDS, compute_reward
 
     prov = published.provenance
     hashes: dict[str, str] = prov["task_hashes"]

@@ -23,7 +23,7 @@ from harness.leaderboard import SCHEMA
 from harness.leaderboard.records import RUN_FILE, SAMPLES_FILE, SampleRecord
 from harness.leaderboard.scores import claims, rnd
 from harness.store import Store
-from harness.tasks import Task, find_task
+from harness.tasks.load import Task, find_task
 
 RUNNER_SUMMARY_KEYS = ("samples", "passed", "pass_rate", "mean_reward", "completion_tokens")
 """Keys of the runner's stored summary that the published summary must reproduce."""
@@ -106,14 +106,14 @@ def check_runner_summary(run_id: str, stored: dict[str, Any], summary: dict[str,
 
 def render_prompt(run_id: str, template_id: str, task: Task, fingerprint: str) -> list[dict[str, str]]:
     """The exact messages the model saw, which requires the prompt wording of the run."""
-    from harness.prompts import default_space, render
+    from harness.prompts.space import default_space, render
 
     space = default_space()
     if fingerprint and space.fingerprint() != fingerprint:
         raise HarnessError(f"run {run_id}: prompt templates changed since the run (template space "
                            f"{fingerprint}, this harness has {space.fingerprint()}); publish with the "
                            "harness version that made the run")
-    from harness.strategies import parse_strategy
+    from harness.loop.strategies import parse_strategy
 
     return render(space.get(parse_strategy(template_id, 0.8, space).template), task, space.components)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.results import STATUSES
+from harness.grading.results import STATUSES
 
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.jsonl"

@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.grading import Grader, Sandbox, job_for
+from harness.grading.grader import Grader, Sandbox, job_for
 from harness.sandbox.pool import docker_run_args
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 # The plainest interpreter on the host (few site-packages to scan): the fastest fair baseline.
 HOST_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
@@ -138,9 +138,9 @@ def run_bench(tasks_dir: Path, n_programs: int, n_docker: int, workers: int,
     from rich.table import Table
 
     from harness.console import console
-    from harness.grading import open_sandbox
+    from harness.grading.grader import open_sandbox
     from harness.sandbox.pool import SandboxConfig
-    from harness.tasks import find_task
+    from harness.tasks.load import find_task
 
     task = find_task(tasks_dir, "sort_ints")
     out = console()

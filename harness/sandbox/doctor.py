@@ -387,7 +387,7 @@ def probe_task(config: SandboxConfig):  # noqa: ANN201 - Task is imported lazily
     """An in-memory task whose judge asserts on what the candidate process sees."""
     import hashlib
 
-    from harness.tasks import Task
+    from harness.tasks.load import Task
 
     bounds = candidate_bounds(config)
     tests = CANDIDATE_TESTS.format(as_bytes=bounds["as"], fsize=bounds["fsize"],
@@ -466,7 +466,7 @@ def candidate_checks(seen: dict[str, Any] | None, verdicts: dict[str, str],
 
 def probe_candidate(image: str, config: SandboxConfig) -> list[Check]:
     """Grade the probe task through a one-worker pool, as every candidate is graded."""
-    from harness.grading import job_for, parse_reply
+    from harness.grading.grader import job_for, parse_reply
     from harness.sandbox.pool import SandboxPool
 
     config = dataclasses.replace(config, workers=1)

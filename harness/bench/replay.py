@@ -3,10 +3,10 @@
 A response table holds real graded answers, R per (task, template) cell. Replaying it
 turns every cell into a deck: a pull deals an unused answer of that cell (without
 replacement, in a per-run order), grades nothing (the record is already graded) and
-scores it with `harness.rewards.compute_reward`, the very code live runs use. Agents
+scores it with `harness.grading.rewards.compute_reward`, the very code live runs use. Agents
 are driven through exactly the `Agent` interface with runner.py's episode structure
 (one decision per task per episode, K samples per decision, one update per sample,
-contexts from `harness.context`), so what this benchmark shows is what `harness run`
+contexts from `harness.agents.features`), so what this benchmark shows is what `harness run`
 would do on the same answers, minus the concurrency of in-flight requests.
 
 Regret is expected regret: a pull of cell (t, a) costs `oracle_t - mean(t, a)` with
@@ -58,9 +58,10 @@ from typing import Any
 
 import numpy as np
 
-from harness import context as context_module
 from harness.agents import agent_class, agent_names
+from harness.agents import features as context_module
 from harness.agents.base import Agent, ArmSpace, Context
+from harness.agents.features import FEATURE_DIM, TaskHistory, make_context, task_features
 from harness.bench import render
 from harness.bench.aggregate import (
     AgentFigures,
@@ -84,11 +85,10 @@ from harness.bench.aggregate import (
     vs_uniform,
 )
 from harness.bench.jobs import SeedRun, run_agent_seed, run_seed_jobs
-from harness.context import FEATURE_DIM, TaskHistory, make_context, task_features
 from harness.errors import HarnessError
-from harness.results import STATUSES, GradeResult
-from harness.rewards import compute_reward, get_reward
-from harness.tasks import Task
+from harness.grading.results import STATUSES, GradeResult
+from harness.grading.rewards import compute_reward, get_reward
+from harness.tasks.load import Task
 
 DEFAULT_TABLE = Path("bench/tables/responses.jsonl.gz")
 DEFAULT_OUT = Path("bench/results/agents")
@@ -443,7 +443,7 @@ def synthetic_pass_prob(
     task difficulty, plus a little per-cell noise; templates that are not factored ids
     get noise around the base rate.
     """
-    from harness.prompts import default_space
+    from harness.prompts.space import default_space
 
     space = default_space()
     names = [c.name for c in space.components]
@@ -480,7 +480,7 @@ def synthetic_table(
     the cell's pass probability, and otherwise passes a Binomial(tests - 1, 0.3) share,
     roughly the bimodal outcomes real answers show.
     """
-    from harness.prompts import default_space
+    from harness.prompts.space import default_space
 
     templates = tuple(templates or default_space("content").ids)
     probs = synthetic_pass_prob(tasks, templates, seed) if pass_prob is None else pass_prob
@@ -744,7 +744,7 @@ class BenchmarkConfig:
     samples_per_decision: int = 1
     """K answers per decision, as `harness run --samples K`."""
     reward: str = "partial"
-    """Reward scheme (harness.rewards)."""
+    """Reward scheme (harness.grading.rewards)."""
     transfer_split: float | tuple[str, ...] = 1 / 3
     """Held-out tasks for transfer: a fraction drawn per seed, or fixed task names."""
     transfer_train_budget: int = DEFAULT_TRAIN_BUDGET
@@ -849,7 +849,7 @@ def default_agents() -> tuple[str, ...]:
 
 def arm_space_for(templates: Sequence[str]) -> ArmSpace:
     """The factored arm space of the table's templates (PPO's heads), or one flat component."""
-    from harness.prompts import default_space
+    from harness.prompts.space import default_space
 
     try:
         return default_space().subset(templates).arm_space()
@@ -1255,7 +1255,7 @@ def write_outputs(result: BenchmarkResult, out: Path) -> list[Path]:
 
 def resolve_tasks(names: Sequence[str], tasks_dir: Path) -> dict[str, Task]:
     """Task objects for the table's names, from the tasks folder (missing ones are skipped)."""
-    from harness.tasks import find_task
+    from harness.tasks.load import find_task
 
     found = {}
     for name in names:

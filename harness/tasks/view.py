@@ -11,7 +11,7 @@ from rich.table import Table
 
 from harness.console import console, plain
 from harness.errors import TaskError
-from harness.tasks import NAME_RE, find_task, load_tasks
+from harness.tasks.load import NAME_RE, find_task, load_tasks
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.grading import Grader
+from harness.grading.grader import Grader
 from harness.llm.client import LLM, GenerationParams
-from harness.prompts import TemplateSpace
-from harness.strategies import Answer, Executor, Strategy
-from harness.tasks import Task, visible_checks
+from harness.loop.strategies import Answer, Executor, Strategy
+from harness.prompts.space import TemplateSpace
+from harness.tasks.load import Task, visible_checks
 
 # Tasks in (or near) the band where the embedded 1.5B model sometimes succeeds: where
 # prompt content can matter. Easy tasks saturate and teach the agents nothing.
@@ -175,13 +175,13 @@ def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str,
     )
 
     from harness.console import console
-    from harness.grading import open_sandbox
+    from harness.grading.grader import open_sandbox
     from harness.llm.endpoints import EndpointRequest, open_endpoint
-    from harness.prompts import default_space
+    from harness.prompts.space import default_space
     from harness.provenance import base_provenance
     from harness.sandbox.pool import SandboxConfig
     from harness.store import Store
-    from harness.tasks import find_task
+    from harness.tasks.load import find_task
 
     tasks = [find_task(tasks_dir, name) for name in (task_names or DEFAULT_TASKS)]
     space = default_space(preset)

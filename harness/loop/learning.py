@@ -26,14 +26,14 @@ from typing import Any
 
 from harness.agents import make_agent
 from harness.agents.base import Agent, Context
-from harness.context import TaskHistory, make_context
+from harness.agents.features import TaskHistory, make_context
 from harness.errors import HarnessError, SandboxError
+from harness.grading.results import GradeResult
+from harness.grading.rewards import compute_reward
 from harness.llm.client import LLM, GenerationParams
-from harness.results import GradeResult
-from harness.rewards import compute_reward
+from harness.loop.strategies import DEFAULT_TEMPLATE, Executor, Strategy, StrategySpace
 from harness.store import Store
-from harness.strategies import DEFAULT_TEMPLATE, Executor, Strategy, StrategySpace
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 INFRA_LIMIT = 3
 """Sandbox failures in a row (each already retried on fresh workers) that stop a run."""
@@ -336,7 +336,7 @@ def policy_key(config: RunConfig) -> str:
 
 def build_agent(config: RunConfig, space: StrategySpace, store: Store, fresh: bool) -> tuple[Agent, bool]:
     """The run's agent, warm-started from the store unless `fresh`."""
-    from harness.context import FEATURE_DIM
+    from harness.agents.features import FEATURE_DIM
 
     budget = config.episodes * config.samples  # rewards per task in this run
     overrides: dict[str, Any] = {}

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 from harness.agents.base import ArmSpace
 from harness.errors import HarnessError
-from harness.extract import extract_code
+from harness.grading.extract import extract_code
+from harness.grading.results import GradeResult
 from harness.llm.client import LLM, Completion
-from harness.prompts import ALIASES, TemplateSpace, default_space, render
-from harness.results import GradeResult
-from harness.tasks import Task, visible_checks
+from harness.prompts.space import ALIASES, TemplateSpace, default_space, render
+from harness.tasks.load import Task, visible_checks
 
 SELECTIONS = ("single", "best_of_2", "best_of_3", "best_of_5", "repair")
 """Every selection rule; `best_of_k` draws at most k answers."""

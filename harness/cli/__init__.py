@@ -92,7 +92,7 @@ def main() -> None:
 def eval_cmd(task_name: str, files: tuple[Path, ...], as_json: bool, tasks_dir: Path, home: Path,
              workers: int, no_cache: bool) -> None:
     """Grade code FILES against a task in the sandbox."""
-    from harness.evaluate import evaluate_files
+    from harness.grading.evaluate import evaluate_files
 
     results = evaluate_files(task_name, files, tasks_dir, home, workers, as_json, use_cache=not no_cache)
     if any(result.infra for result in results):
@@ -174,7 +174,7 @@ def tasks() -> None:
 @tasks_dir_option
 def tasks_list(tags: tuple[str, ...], difficulty: str | None, as_json: bool, tasks_dir: Path) -> None:
     """Table of tasks: name, difficulty, tags, tests."""
-    from harness.taskview import list_tasks
+    from harness.tasks.view import list_tasks
 
     list_tasks(tasks_dir, tags, difficulty, as_json)
 
@@ -184,7 +184,7 @@ def tasks_list(tags: tuple[str, ...], difficulty: str | None, as_json: bool, tas
 @tasks_dir_option
 def tasks_show(name: str, tasks_dir: Path) -> None:
     """Spec, signature, examples, hints and tests of one task."""
-    from harness.taskview import show_task
+    from harness.tasks.view import show_task
 
     show_task(tasks_dir, name)
 
@@ -195,7 +195,7 @@ def tasks_show(name: str, tasks_dir: Path) -> None:
 def tasks_new(name: str, tasks_dir: Path) -> None:
     """Scaffold a valid task folder to edit (never overwrites)."""
     from harness.console import console
-    from harness.taskview import new_task
+    from harness.tasks.view import new_task
 
     folder = new_task(tasks_dir, name)
     console().print(f"created {folder}: edit task.toml, tests.py and solution.py, "
@@ -210,7 +210,7 @@ def tasks_new(name: str, tasks_dir: Path) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def tasks_check(names: tuple[str, ...], tasks_dir: Path, home: Path, workers: int, as_json: bool) -> None:
     """Validate folders, run reference solutions in the sandbox, prove tests have teeth."""
-    from harness.taskcheck import check_tasks_cli
+    from harness.tasks.check import check_tasks_cli
 
     if not check_tasks_cli(tasks_dir, names, home, workers, as_json):
         raise click.ClickException("some tasks failed the check (see the reason column)")
@@ -229,7 +229,7 @@ TASK_SOURCES = ("humaneval",)
 def tasks_import(source: str, dest: Path, as_json: bool) -> None:
     """Convert a public benchmark SOURCE (humaneval) into task folders; re-running is idempotent."""
     if source == "humaneval":
-        from harness.humaneval import import_cli
+        from harness.tasks.importers.humaneval import import_cli
 
         import_cli(dest, as_json)
 
@@ -287,8 +287,8 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str, episodes:
     from harness.console import console
     from harness.llm.client import GenerationParams
     from harness.llm.endpoints import EndpointRequest
-    from harness.run import RunOptions, execute
-    from harness.strategies import DEFAULT_STRATEGY_PRESET
+    from harness.loop.strategies import DEFAULT_STRATEGY_PRESET
+    from harness.loop.wiring import RunOptions, execute
 
     if template and agent not in ("thompson", "fixed"):
         raise click.UsageError("--template uses one template: it cannot be combined with --agent")
@@ -320,11 +320,11 @@ def report_cmd(run_id: str, plot: Path | None, tasks_dir: Path, home: Path) -> N
     """Tables, pass@k, the learned best prompt and a learning-curve PNG for a run."""
     from harness.console import console
     from harness.errors import HarnessError
-    from harness.evaluation import evaluate
-    from harness.report import learning_curve, print_run_report
+    from harness.loop.evaluation import evaluate
+    from harness.loop.report import learning_curve, print_run_report
+    from harness.loop.strategies import strategy_space
     from harness.store import Store
-    from harness.strategies import strategy_space
-    from harness.tasks import find_task
+    from harness.tasks.load import find_task
 
     store = Store(home)
     run = store.get_run(run_id)
@@ -363,8 +363,8 @@ def templates_list(preset: str | None) -> None:
     from rich.table import Table
 
     from harness.console import console
-    from harness.prompts import COMPONENTS, NAMED, PRESETS, default_space
-    from harness.strategies import DEFAULT_STRATEGY_PRESET, STRATEGY_PRESETS, strategy_space
+    from harness.loop.strategies import DEFAULT_STRATEGY_PRESET, STRATEGY_PRESETS, strategy_space
+    from harness.prompts.space import COMPONENTS, NAMED, PRESETS, default_space
 
     out = console()
     comp = Table(title="components (a factored template picks one option of each)")
@@ -409,9 +409,9 @@ def templates_list(preset: str | None) -> None:
 def templates_show(template_id: str, task_name: str, tasks_dir: Path) -> None:
     """Render template ID for a task, exactly as the model sees it."""
     from harness.console import console
-    from harness.prompts import default_space, template_text
-    from harness.strategies import parse_strategy
-    from harness.tasks import find_task
+    from harness.loop.strategies import parse_strategy
+    from harness.prompts.space import default_space, template_text
+    from harness.tasks.load import find_task
 
     strategy = parse_strategy(template_id, 0.8)
     template = default_space().get(strategy.template)
@@ -562,7 +562,7 @@ def bench_agents_cmd(table_path: Path, seeds: int, budget: int | None, out: Path
                      honest_split: float | None) -> None:
     """Replay a recorded response table to compare agents: regret, calls vs uniform, value of
     learning, transfer."""
-    from harness.replay import bench_agents
+    from harness.bench.replay import bench_agents
 
     chosen = tuple(s.strip() for s in selections.split(",") if s.strip()) if selections else None
     try:
@@ -596,7 +596,7 @@ def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str,
                      api_key: str | None, parallel: int, tasks_dir: Path, home: Path,
                      workers: int) -> None:
     """Generate and grade every task x template x sample once, into a response table (resumable)."""
-    from harness.record import record_cli
+    from harness.bench.record import record_cli
 
     record_cli(table_path, tasks, preset, templates, samples, temperatures, max_tokens, model, base_url,
                api_key, parallel, tasks_dir, home, workers)

@@ -29,7 +29,7 @@ import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
-from harness.ast_guard import AST_LOCK
+from harness.grading.ast_guard import AST_LOCK
 
 # Fence info strings that are certainly not Python (the block is output or a shell).
 NON_PYTHON_TAGS = frozenset(

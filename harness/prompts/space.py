@@ -30,7 +30,7 @@ from typing import Literal
 
 from harness.agents.base import ArmSpace
 from harness.errors import HarnessError
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 Role = Literal["system", "user"]
 

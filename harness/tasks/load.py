@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.ast_guard import parse
+from harness.grading.ast_guard import parse
 from harness.errors import TaskError
 
 DIFFICULTIES = ("easy", "medium", "hard")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from harness.console import console, grade_table, json_line, plain
 from harness.errors import HarnessError
-from harness.results import GradeResult
-from harness.tasks import Task, find_task
+from harness.grading.results import GradeResult
+from harness.tasks.load import Task, find_task
 
 
 def read_code(path: Path) -> str:
@@ -24,7 +24,7 @@ def eval_record(path: Path, task: Task, result: GradeResult) -> dict:
 
 def evaluate_files(task_name: str, files: tuple[Path, ...], tasks_dir: Path, home: Path,
                    workers: int, as_json: bool, use_cache: bool = True) -> list[GradeResult]:
-    from harness.grading import Grader, open_sandbox
+    from harness.grading.grader import Grader, open_sandbox
     from harness.sandbox.pool import SandboxConfig
     from harness.store import Store
 

@@ -13,12 +13,12 @@ from rich.text import Text
 
 from harness.console import plain
 from harness.errors import HarnessError
-from harness.evaluation import evaluate, evaluation_table
-from harness.prompts import render
+from harness.loop.evaluation import evaluate, evaluation_table
+from harness.loop.strategies import StrategySpace
+from harness.prompts.space import render
 from harness.stats import best_template, group_stats, pass_at_k
 from harness.store import Store
-from harness.strategies import StrategySpace
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 KS = (1, 5, 10)
 

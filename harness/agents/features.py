@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.agents.base import Context
-from harness.ast_guard import parse
-from harness.prompts import signature_of
-from harness.tasks import DIFFICULTIES, Task
+from harness.grading.ast_guard import parse
+from harness.prompts.space import signature_of
+from harness.tasks.load import DIFFICULTIES, Task
 
 TAG_BUCKETS = 8
 WORD_BUCKETS = 32

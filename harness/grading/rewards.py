@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.errors import HarnessError
-from harness.results import GradeResult
+from harness.grading.results import GradeResult
 
 RewardFn = Callable[[GradeResult], float]
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.results import INFRA_ERROR, GradeResult, TestResult
+from harness.grading.results import INFRA_ERROR, GradeResult, TestResult
 from harness.sandbox.pool import SandboxConfig, SandboxPool, reap_leftovers
 from harness.store import Store
-from harness.tasks import Task
+from harness.tasks.load import Task
 
 PROTOCOL = 1  # bump when the worker's grading semantics change: invalidates the cache
 

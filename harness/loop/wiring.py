@@ -22,13 +22,13 @@ from rich.live import Live
 from rich.table import Table
 
 from harness.errors import HarnessError
-from harness.evaluation import evaluate
 from harness.llm.client import GenerationParams
 from harness.llm.endpoints import EndpointRequest, describe_endpoint, open_endpoint
-from harness.runner import Progress, RunConfig, Runner, build_agent, summarise
+from harness.loop.evaluation import evaluate
+from harness.loop.learning import Progress, RunConfig, Runner, build_agent, summarise
+from harness.loop.strategies import DEFAULT_STRATEGY_PRESET, StrategySpace, strategy_space
 from harness.store import Store
-from harness.strategies import DEFAULT_STRATEGY_PRESET, StrategySpace, strategy_space
-from harness.tasks import Task, find_task, select_tasks
+from harness.tasks.load import Task, find_task, select_tasks
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def choose_space(options: RunOptions) -> StrategySpace:
 def validate_names(options: RunOptions) -> None:
     """Fail on unknown agent or reward before anything slow starts."""
     from harness.agents import agent_class
-    from harness.rewards import get_reward
+    from harness.grading.rewards import get_reward
 
     agent_class(options.agent)
     get_reward(options.reward)
@@ -149,10 +149,10 @@ def graceful_interrupt(runner: Runner, err: Console) -> Iterator[None]:
 
 def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
     """Run, resume, or show a finished run; returns the run id and its status."""
-    from harness.grading import Grader, open_sandbox
+    from harness.grading.grader import Grader, open_sandbox
     from harness.llm.client import LLM
+    from harness.loop.report import print_run_report
     from harness.provenance import base_provenance
-    from harness.report import print_run_report
     from harness.sandbox.pool import SandboxConfig
 
     store = Store(options.home)

@@ -15,8 +15,8 @@ from rich.table import Table
 
 from harness.console import console, plain
 from harness.errors import TaskError
-from harness.results import GradeResult
-from harness.tasks import Task, load_task
+from harness.grading.results import GradeResult
+from harness.tasks.load import Task, load_task
 
 STUBS = {
     "returns None": "def {name}(*args, **kwargs):\n    return None\n",
@@ -79,7 +79,7 @@ def check_tasks(tasks_dir: Path, names: tuple[str, ...], grader, progress: Progr
 
 
 def check_tasks_cli(tasks_dir: Path, names: tuple[str, ...], home: Path, workers: int, as_json: bool) -> bool:
-    from harness.grading import Grader, open_sandbox
+    from harness.grading.grader import Grader, open_sandbox
     from harness.sandbox.pool import SandboxConfig
     from harness.store import Store
 
