@@ -3,7 +3,7 @@
     python bench/agents.py [--table T] [--seeds N] [--budget B] [--out DIR] [--tasks-dir DIR]
     python bench/agents.py --synthetic [same options]
 
-The same as `harness bench agents` (see harness/replay.py). `--synthetic` first writes a
+The same as `harness bench agents` (see harness/bench/agents.py). `--synthetic` first writes a
 made-up table shaped like the real one: 12 built-in tasks (4 easy, 4 medium, 4 hard) x
 the 16 templates of the 'content' preset x 10 answers, with known pass probabilities
 (content components help or hurt by difficulty), to .harness/bench/synthetic.jsonl.gz,
@@ -17,9 +17,11 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's harness, not another install
+# This checkout's harness, not another install.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.bench.replay import save_table, synthetic_table, synthetic_tasks  # noqa: E402
+from harness.bench.synthetic import synthetic_table, synthetic_tasks  # noqa: E402
+from harness.bench.table_io import save_table  # noqa: E402
 from harness.cli import cli  # noqa: E402
 from harness.tasks.load import Task, load_tasks  # noqa: E402
 
@@ -38,7 +40,8 @@ def option(args: list[str], name: str, default: str) -> str:
 
 
 def pick_tasks(tasks_dir: Path, per_difficulty: int = 4) -> list[Task]:
-    """4 built-in tasks of each difficulty (real features for contextual agents), else placeholders."""
+    """4 built-in tasks of each difficulty (real features for contextual agents), else
+    placeholders."""
     try:
         tasks = load_tasks(tasks_dir)
     except Exception:  # no tasks folder here: placeholder tasks work as well

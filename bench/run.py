@@ -39,7 +39,7 @@ from rich.table import Table
 
 from harness.llm.client import LLM, Completion, Endpoint, GenerationParams
 from harness.llm.endpoints import EndpointRequest, describe_endpoint, open_endpoint
-from harness.loop.wiring import RunOptions, execute
+from harness.loop.wiring import RunOptions, start
 from harness.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,13 +236,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="Where to write the figures (JSON).")
     args = parser.parse_args()
     out = Console()
-    quiet = Console(quiet=True)
     with tempfile.TemporaryDirectory(prefix="harness-bench-run-") as tmp:
         home = Path(tmp) / "home"
         options = run_options(args.task, args.model, home)
         with CallRecorder().installed() as recorder:
             started = time.perf_counter()
-            run_id, status = execute(options, quiet, quiet)
+            outcome = start(options)
+            run_id, status = outcome.run_id, outcome.status
             wall = time.perf_counter() - started
         if status != "finished":
             raise SystemExit(f"run {run_id} ended '{status}': no figures written")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.sample import Sample
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -57,22 +60,22 @@ class GroupStat:
         return wilson(self.passed, self.n)
 
 
-def group_stats(rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> list[GroupStat]:
-    """Group sample rows (as stored) by `keys` and aggregate each group."""
-    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+def group_stats(rows: Iterable[Sample], keys: Sequence[str]) -> list[GroupStat]:
+    """Group samples by the fields named in `keys` and aggregate each group."""
+    groups: dict[tuple[str, ...], list[Sample]] = {}
     for row in rows:
-        groups.setdefault(tuple(str(row[k]) for k in keys), []).append(row)
+        groups.setdefault(tuple(str(getattr(row, k)) for k in keys), []).append(row)
     out = []
     for key, items in sorted(groups.items()):
         n = len(items)
         out.append(GroupStat(
             key=key, n=n,
-            passed=sum(r["status"] == "passed" for r in items),
-            mean_reward=sum(float(r["reward"]) for r in items) / n,
-            mean_fraction=sum(r["passed"] / r["total"] if r["total"] else 0.0 for r in items) / n,
-            syntax_ok_rate=sum(r["status"] != "syntax_error" for r in items) / n,
-            truncated_rate=sum(r.get("finish_reason") == "length" for r in items) / n,
-            timeout_rate=sum(r["status"] == "timeout" for r in items) / n,
-            mean_tokens=sum(int(r.get("completion_tokens") or 0) for r in items) / n,
+            passed=sum(r.status == "passed" for r in items),
+            mean_reward=sum(r.reward or 0.0 for r in items) / n,
+            mean_fraction=sum(r.fraction for r in items) / n,
+            syntax_ok_rate=sum(r.status != "syntax_error" for r in items) / n,
+            truncated_rate=sum(r.truncated for r in items) / n,
+            timeout_rate=sum(r.status == "timeout" for r in items) / n,
+            mean_tokens=sum(r.completion_tokens for r in items) / n,
         ))
     return out

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
+from harness.sample import Sample
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exec_cache (
     key TEXT PRIMARY KEY, result TEXT NOT NULL, created REAL NOT NULL
@@ -110,11 +113,12 @@ class Store:
         with self._lock, self._conn:
             yield self._conn
 
-    def _one(self, sql: str, args: tuple = ()) -> tuple | None:
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         with self._lock:
-            return self._conn.execute(sql, args).fetchone()
+            row: tuple[Any, ...] | None = self._conn.execute(sql, args).fetchone()
+            return row
 
-    def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
 
@@ -159,6 +163,14 @@ class Store:
             c.execute("INSERT INTO runs (id, created, status, config, provenance) VALUES (?,?,?,?,?)",
                       (run_id, time.time(), "running", json.dumps(config), json.dumps(provenance)))
 
+    def require_run(self, run_id: str) -> dict[str, Any]:
+        """The run, or an error that lists the store's recent runs."""
+        run = self.get_run(run_id)
+        if run is None:
+            known = ", ".join(r["id"] for r in self.list_runs()[-10:]) or "none"
+            raise HarnessError(f"no run '{run_id}' in {self.path}; recent runs: {known}")
+        return run
+
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         row = self._one("SELECT id, created, status, config, provenance, summary, finished "
                         "FROM runs WHERE id=?", (run_id,))
@@ -177,21 +189,21 @@ class Store:
             c.execute("UPDATE runs SET status=?, summary=?, finished=? WHERE id=?",
                       (status, json.dumps(summary), time.time(), run_id))
 
-    def add_sample(self, run_id: str, row: dict[str, Any]) -> bool:
+    def add_sample(self, run_id: str, sample: Sample) -> bool:
         """Record one graded sample; False if that (episode, task, sample) was already recorded."""
+        row = sample.to_row()
         with self._tx() as c:
             cur = c.execute(
                 f"INSERT OR IGNORE INTO samples ({', '.join(SAMPLE_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(SAMPLE_COLUMNS))})",
                 (run_id, row["episode"], row["task"], row["sample"], row["task_hash"],
                  row["template"], row["llm_key"], row["response"], row["code"],
-                 row.get("finish_reason"), row.get("completion_tokens"), int(row.get("cached", 0)),
+                 row["finish_reason"], row["completion_tokens"], int(row["cached"]),
                  json.dumps(row["result"]), row["reward"], row["status"], row["passed"],
-                 row["total"], time.time(), int(row.get("calls", 1)), row.get("visible", ""),
-                 row.get("phase", "learn")))
+                 row["total"], time.time(), row["calls"], row["visible"], row["phase"]))
             return cur.rowcount == 1
 
-    def samples(self, run_id: str, phase: str | None = "learn") -> list[dict[str, Any]]:
+    def samples(self, run_id: str, phase: str | None = "learn") -> list[Sample]:
         """A run's samples in arrival order: the learning ones by default, every phase with None."""
         where, args = ("run_id=?", (run_id,)) if phase is None else ("run_id=? AND phase=?", (run_id, phase))
         rows = self._all(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples WHERE {where} "
@@ -200,7 +212,7 @@ class Store:
         for row in rows:
             record = dict(zip(SAMPLE_COLUMNS, row, strict=True))
             record["result"] = json.loads(record["result"])
-            out.append(record)
+            out.append(Sample.from_row(record))
         return out
 
     def add_infra_failure(self, run_id: str, task: str, template: str, message: str) -> None:

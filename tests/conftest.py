@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from harness.grading.grader import Grader, Sandbox, open_sandbox
+from harness.grading.grader import Grader, StartedPool, open_sandbox
 from harness.sandbox.pool import SandboxConfig
 from harness.tasks.load import Task, load_task
 
@@ -99,7 +99,7 @@ def skip_reason(longrepr: Any) -> str:  # noqa: ANN401
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
+def sandbox() -> Iterator[StartedPool]:
     """One warm pool for the whole session (starting one costs about a second)."""
     box = open_sandbox(SandboxConfig(workers=2), log=lambda _m: None)
     yield box
@@ -107,7 +107,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(scope="session")
-def grader(sandbox: Sandbox) -> Grader:
+def grader(sandbox: StartedPool) -> Grader:
     """Grades without the execution cache, so every test really runs its code."""
     return Grader(sandbox, store=None)
 

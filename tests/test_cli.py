@@ -6,10 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from harness.cli import cli
+from harness.errors import HarnessError, LLMError, SandboxError
 from tests.conftest import TASKS_DIR
 
 
@@ -140,3 +142,23 @@ def test_sandbox_doctor_all_green() -> None:
     result = invoke("sandbox", "doctor")
     assert result.exit_code == 0, result.output
     assert "no network" in result.output and "memory limit applied" in result.output
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (HarnessError("no such task"), 1), (SandboxError("Docker is not running"), 3),
+    (LLMError("cannot reach the endpoint"), 3)])
+def test_errors_exit_with_their_own_code_and_no_traceback(error: HarnessError, code: int) -> None:
+    """1: what was asked is wrong; 3: the environment is (so scripts can tell them apart)."""
+    from harness.cli import HarnessGroup
+
+    @click.group(cls=HarnessGroup)
+    def root() -> None:
+        pass
+
+    @root.command()
+    def fail() -> None:
+        raise error
+
+    result = CliRunner().invoke(root, ["fail"])
+    assert result.exit_code == code
+    assert str(error) in result.output and "Traceback" not in result.output

@@ -48,7 +48,7 @@ def test_default_run_on_embedded_model_then_answered_from_caches(tmp_path: Path)
     calls = store.call_count()
     rows = store.samples(store.list_runs()[0]["id"], phase=None)
     assert len(rows) == 32 + 2 * 4  # 8 episodes x 4 samples, then 4 fresh answers per side
-    assert calls == sum(r["calls"] for r in rows)  # every call of every strategy, once
+    assert calls == sum(r.calls for r in rows)  # every call of every strategy, once
     second = CliRunner().invoke(cli, args)
     assert second.exit_code == 0, second.output
     assert "already finished" in second.output

@@ -10,7 +10,7 @@ import pytest
 from harness.agents import make_agent
 from harness.agents.features import FEATURE_DIM
 from harness.errors import HarnessError, SandboxError
-from harness.grading.grader import Grader, Sandbox, job_for, parse_reply
+from harness.grading.grader import Grader, StartedPool, job_for, parse_reply
 from harness.grading.results import INFRA_ERROR, GradeResult
 from harness.grading.rewards import compute_reward
 from harness.llm.client import LLM, Endpoint, GenerationParams
@@ -51,7 +51,7 @@ def test_no_reply_is_an_infra_error_without_a_reward(sort_task: Task) -> None:
 def test_a_dead_pool_is_retried_then_reported_and_never_cached(tmp_path: Path, sort_task: Task) -> None:
     pool = DeadPool()
     store = Store(tmp_path)
-    grader = Grader(Sandbox(pool, "tag", "image", SandboxConfig()), store)  # type: ignore[arg-type]
+    grader = Grader(StartedPool(pool, "tag", "image", SandboxConfig()), store)  # type: ignore[arg-type]
     result = grader.grade(sort_task, "def sort_ints(xs):\n    return sorted(xs)\n")
     assert result.infra and pool.calls == 3
     again = grader.grade(sort_task, "def sort_ints(xs):\n    return sorted(xs)\n")
@@ -96,13 +96,13 @@ def test_a_run_stops_on_repeated_sandbox_failures_and_resumes_without_zeros(
         resumed, store = make_runner(fake.base_url, tmp_path, sort_task, working, "run-infra")
         assert resumed.run() == "finished"
         rows = store.samples("run-infra")
-        assert len(rows) == 6 and all(r["status"] == "passed" and r["reward"] == 1.0 for r in rows)
+        assert len(rows) == 6 and all(r.status == "passed" and r.reward == 1.0 for r in rows)
         fresh = store.samples("run-infra", phase=None)
         assert len(fresh) == 6 + 2 * 4  # the fresh evaluation answers, learned and default
 
 
 @pytest.mark.docker
-def test_a_refused_isolation_step_is_an_infra_error(sandbox: Sandbox, sort_task: Task) -> None:
+def test_a_refused_isolation_step_is_an_infra_error(sandbox: StartedPool, sort_task: Task) -> None:
     """The candidate's rlimits cannot be raised past the container's: the worker refuses to run
     the candidate and says which step failed, and the host records a sandbox failure."""
     job = job_for(sort_task, "def sort_ints(xs):\n    return sorted(xs)\n", sandbox.config)

@@ -71,7 +71,7 @@ def run_agent(name: str, seed: int, url: str, home: Path, grader: Grader, sort_t
     rows = store.samples(f"run-{name}-{seed}")
     assert len(rows) == 48
     best = space.get(space.ids[agent.best(make_context(sort_task, runner.history["sort_ints"]))]).template
-    return best, float(np.mean([r["reward"] for r in rows]))
+    return best, float(np.mean([r.reward for r in rows]))
 
 
 def best_arm() -> str:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from harness.bench.replay import DEFAULT_TABLE, load_table, meta_path, sensitivity
+from harness.bench.sensitivity import sensitivity
+from harness.bench.table_io import DEFAULT_TABLE, load_table, meta_path
 from harness.cli import cli
 from harness.prompts.space import default_space
 from harness.tasks.load import find_task
@@ -61,7 +62,7 @@ TABLE_V2 = ROOT / "bench/tables/responses_v2.jsonl.gz"
 
 def test_the_v2_table_is_current() -> None:
     """Every row recorded so far is a full v2 row of the tasks as they are now."""
-    from harness.bench.replay import read_rows
+    from harness.bench.table_io import read_rows
 
     assert TABLE_V2.exists(), "bench/tables/responses_v2.jsonl.gz: record it with `harness bench record`"
     rows, meta = read_rows(TABLE_V2)
@@ -78,8 +79,7 @@ def test_the_v2_table_is_current() -> None:
 def test_a_short_strategy_replay_of_the_v2_table(tmp_path: Path) -> None:
     """The strategy replay runs on the v2 table; while fewer than 2 tasks are complete it
     says to let the recording run longer (a table still recording is not an error)."""
-    from harness.bench.replay import read_rows
-    from harness.bench.table import complete_block
+    from harness.bench.table_io import complete_block, read_rows
     from harness.errors import HarnessError
 
     rows, _ = read_rows(TABLE_V2)

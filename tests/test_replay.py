@@ -13,29 +13,17 @@ from click.testing import CliRunner
 
 from harness.agents import make_agent
 from harness.agents.features import FEATURE_DIM, TaskHistory, make_context
+from harness.bench.aggregate import Estimate
 from harness.bench.aggregate import bootstrap_interval as _bootstrap_interval
 from harness.bench.aggregate import first_reach as _first_reach
+from harness.bench.classic_benchmark import BenchmarkConfig, _aggregate, _Shared, run_benchmark
 from harness.bench.jobs import SeedRun as _SeedRun
-from harness.bench.replay import (
-    BenchmarkConfig,
-    Decks,
-    Estimate,
-    ReplayEnv,
-    Response,
-    ResponseTable,
-    TaskContexts,
-    _aggregate,
-    _Shared,
-    arm_space_for,
-    load_table,
-    meta_path,
-    play,
-    run_benchmark,
-    save_table,
-    sensitivity,
-    synthetic_table,
-    synthetic_tasks,
-)
+from harness.bench.replay import Decks, ReplayEnv, TaskContexts, play
+from harness.bench.run_setup import arm_space_for
+from harness.bench.sensitivity import sensitivity
+from harness.bench.synthetic import synthetic_table, synthetic_tasks
+from harness.bench.table import AnswerTable, GradedAnswer
+from harness.bench.table_io import load_table, meta_path, save_table
 from harness.cli import cli
 from harness.errors import HarnessError
 from harness.grading.rewards import REWARDS, compute_reward
@@ -56,17 +44,17 @@ def clear_probabilities() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def table() -> ResponseTable:
+def table() -> AnswerTable:
     return synthetic_table(TASKS, TEMPLATES, samples=10, seed=1, pass_prob=clear_probabilities())
 
 
 @pytest.fixture(scope="module")
-def gaps(table: ResponseTable) -> np.ndarray:
+def gaps(table: AnswerTable) -> np.ndarray:
     means = table.means("partial")
     return means.max(axis=1, keepdims=True) - means
 
 
-def test_save_and_load_round_trip(tmp_path: Path, table: ResponseTable) -> None:
+def test_save_and_load_round_trip(tmp_path: Path, table: AnswerTable) -> None:
     for name in ("responses.jsonl.gz", "plain.jsonl"):
         path = save_table(table.rows(), tmp_path / name, {"model": "synthetic-test"})
         loaded = load_table(path)
@@ -81,7 +69,7 @@ def test_save_and_load_round_trip(tmp_path: Path, table: ResponseTable) -> None:
         }
 
 
-def test_load_errors_say_what_to_do(tmp_path: Path, table: ResponseTable) -> None:
+def test_load_errors_say_what_to_do(tmp_path: Path, table: AnswerTable) -> None:
     with pytest.raises(HarnessError, match="harness bench record"):
         load_table(tmp_path / "missing.jsonl.gz")
     rows = [r.to_dict() for r in table.rows()]
@@ -96,7 +84,7 @@ def test_load_errors_say_what_to_do(tmp_path: Path, table: ResponseTable) -> Non
         load_table(holes)
 
 
-def test_pulls_draw_without_replacement_then_count_reuse(table: ResponseTable) -> None:
+def test_pulls_draw_without_replacement_then_count_reuse(table: AnswerTable) -> None:
     env = ReplayEnv(table, "partial", seed=3)
     cell = table.cell(TASKS[0].name, TEMPLATES[2])
     drawn = [env.pull(TASKS[0].name, TEMPLATES[2]) for _ in cell]
@@ -112,7 +100,7 @@ def test_pulls_draw_without_replacement_then_count_reuse(table: ResponseTable) -
 
 
 @pytest.mark.parametrize("scheme", sorted(REWARDS))
-def test_rewards_match_compute_reward(table: ResponseTable, scheme: str) -> None:
+def test_rewards_match_compute_reward(table: AnswerTable, scheme: str) -> None:
     env = ReplayEnv(table, scheme, seed=0)
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -131,7 +119,7 @@ def test_fast_contexts_equal_make_context() -> None:
             assert np.array_equal(contexts(i, history).features, make_context(task, history).features)
 
 
-def test_the_oracle_has_zero_regret(table: ResponseTable, gaps: np.ndarray) -> None:
+def test_the_oracle_has_zero_regret(table: AnswerTable, gaps: np.ndarray) -> None:
     contexts, space = TaskContexts(TASKS), arm_space_for(TEMPLATES)
     for t in range(len(TASKS)):
         oracle = int(np.argmax(table.means("partial")[t]))
@@ -141,7 +129,7 @@ def test_the_oracle_has_zero_regret(table: ResponseTable, gaps: np.ndarray) -> N
         assert trace.reused == 40 - 10  # one cell of 10 answers, pulled 40 times
 
 
-def test_uniform_regret_grows_linearly(table: ResponseTable, gaps: np.ndarray) -> None:
+def test_uniform_regret_grows_linearly(table: AnswerTable, gaps: np.ndarray) -> None:
     contexts, space = TaskContexts(TASKS), arm_space_for(TEMPLATES)
     tasks = range(len(TASKS))
     curves = [
@@ -158,7 +146,7 @@ def test_uniform_regret_grows_linearly(table: ResponseTable, gaps: np.ndarray) -
     assert 1 - residual.var() / mean.var() > 0.999
 
 
-def test_learning_agents_beat_uniform(table: ResponseTable) -> None:
+def test_learning_agents_beat_uniform(table: AnswerTable) -> None:
     result = run_benchmark(table, LEARNERS, seeds=8, budgets=(1, 2, 5), workers=1,
                            tasks={t.name: t for t in TASKS}, transfer_split=(TASKS[0].name,),
                            permutations=200)
@@ -183,7 +171,7 @@ def test_learning_agents_beat_uniform(table: ResponseTable) -> None:
     json.dumps(result.to_dict())
 
 
-def test_results_do_not_depend_on_processes_or_checkpoints(table: ResponseTable, gaps: np.ndarray) -> None:
+def test_results_do_not_depend_on_processes_or_checkpoints(table: AnswerTable, gaps: np.ndarray) -> None:
     kwargs = dict(seeds=3, budgets=(1, 2), permutations=50, tasks={t.name: t for t in TASKS})
     one = run_benchmark(table, ("thompson", "linucb"), workers=1, **kwargs)
     two = run_benchmark(table, ("thompson", "linucb"), workers=2, **kwargs)
@@ -200,23 +188,23 @@ def test_results_do_not_depend_on_processes_or_checkpoints(table: ResponseTable,
         assert np.array_equal(plain.regret, marked.regret), name  # best() must not perturb
 
 
-def test_sensitivity_finds_no_effect_when_templates_are_identical(table: ResponseTable) -> None:
+def test_sensitivity_finds_no_effect_when_templates_are_identical(table: AnswerTable) -> None:
     same = [
         r.__class__(**(r.to_dict() | {"template": template}))
         for template in TEMPLATES
         for r in table.cell(TASKS[0].name, TEMPLATES[0])
     ]
-    (result,) = sensitivity(ResponseTable.from_rows(same), permutations=500)
+    (result,) = sensitivity(AnswerTable.from_rows(same), permutations=500)
     assert result.p_value == 1.0 and result.f_stat == 0.0 and result.headroom == 0.0
 
 
-def test_decks_score_each_answer_once(table: ResponseTable) -> None:
+def test_decks_score_each_answer_once(table: AnswerTable) -> None:
     decks = Decks.build(table, "binary")
     assert decks.sizes.shape == (len(TASKS), len(TEMPLATES)) and (decks.sizes == 10).all()
     assert np.allclose(decks.means(), table.means("binary"))
 
 
-def test_cli_bench_agents_end_to_end(tmp_path: Path, table: ResponseTable) -> None:
+def test_cli_bench_agents_end_to_end(tmp_path: Path, table: AnswerTable) -> None:
     path = save_table(table.rows(), tmp_path / "tables" / "responses.jsonl.gz", {"model": "test"})
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, [
@@ -243,7 +231,7 @@ def test_cli_bench_agents_without_a_table_says_how_to_record(tmp_path: Path) -> 
     assert "harness bench record" in result.output
 
 
-def test_ppo_beats_uniform_too(table: ResponseTable) -> None:
+def test_ppo_beats_uniform_too(table: AnswerTable) -> None:
     result = run_benchmark(table, ("ppo",), seeds=3, budgets=(1, 2, 5), workers=1,
                            tasks={t.name: t for t in TASKS}, transfer_split=(TASKS[0].name,),
                            permutations=50)
@@ -252,7 +240,7 @@ def test_ppo_beats_uniform_too(table: ResponseTable) -> None:
 
 
 def test_settle_reads_each_task_along_its_checkpoints() -> None:
-    from harness.bench.replay import _settle
+    from harness.bench.classic_benchmark import _settle
 
     marks = np.array([8, 16, 24])
     within = np.array([[False, True, True], [True, False, True], [True, True, False]])
@@ -276,16 +264,16 @@ def test_settle_reads_each_task_along_its_checkpoints() -> None:
 A, B, C = 0, 1, 2
 
 
-def tiny_table() -> ResponseTable:
+def tiny_table() -> AnswerTable:
     passed = {("alpha", "A"): (10, 10), ("alpha", "B"): (10, 0), ("alpha", "C"): (0, 0),
               ("beta", "A"): (0, 0), ("beta", "B"): (10, 5), ("beta", "C"): (8, 6)}
     rows = [
-        Response(task=task, task_hash=f"hash-{task}", template=template, sample=i, syntax_ok=True,
+        GradedAnswer(task=task, task_hash=f"hash-{task}", template=template, sample=i, syntax_ok=True,
                  status="passed" if n == 10 else "failed", finish_reason="stop", passed=n, total=10)
         for (task, template), counts in passed.items()
         for i, n in enumerate(counts)
     ]
-    return ResponseTable.from_rows(rows, {"tasks": ["alpha", "beta"], "templates": ["A", "B", "C"]})
+    return AnswerTable.from_rows(rows, {"tasks": ["alpha", "beta"], "templates": ["A", "B", "C"]})
 
 
 def test_tiny_table_means_are_the_hand_values() -> None:

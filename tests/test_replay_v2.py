@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from harness.bench.honest import StrategyEnv, run_strategy_benchmark
-from harness.bench.replay import Response, ResponseTable, read_rows, save_table, synthetic_tasks
 from harness.bench.split import draw_split, held_count, part_values
 from harness.bench.strategies import (
     DEFAULT_STRATEGY,
@@ -22,8 +20,11 @@ from harness.bench.strategies import (
     select,
     strategy_id,
 )
-from harness.bench.synthetic import synthetic_v2_table
-from harness.bench.table import complete_block, load_complete
+from harness.bench.strategy_benchmark import run_strategy_benchmark
+from harness.bench.strategy_replay import StrategyEnv
+from harness.bench.synthetic import synthetic_tasks, synthetic_v2_table
+from harness.bench.table import AnswerTable, GradedAnswer
+from harness.bench.table_io import complete_block, load_complete, read_rows, save_table
 from harness.cli import cli
 from harness.errors import HarnessError
 from harness.grading.rewards import compute_reward
@@ -34,9 +35,9 @@ HINTS = "p0-o0-d1-s1-e1-c0-h1-f1"
 
 def answer(visible: str, passed: int, *, total: int = 4, code: str = "def f(): pass", task: str = "alpha",
            template: str = DEFAULT_TEMPLATE, temperature: float | None = 0.8, sample: int = 0,
-           syntax_ok: bool = True) -> Response:
+           syntax_ok: bool = True) -> GradedAnswer:
     """A v2 row: `visible` is its pass vector on the visible examples ("" = the task has none)."""
-    return Response(
+    return GradedAnswer(
         task=task, task_hash=f"hash-{task}", template=template, sample=sample, syntax_ok=syntax_ok,
         status="passed" if passed == total else "failed" if syntax_ok else "syntax_error",
         finish_reason="stop", passed=passed, total=total, temperature=temperature, code=code,
@@ -44,7 +45,7 @@ def answer(visible: str, passed: int, *, total: int = 4, code: str = "def f(): p
     )
 
 
-def scored(rows: list[Response]) -> tuple[list[int], list[bool]]:
+def scored(rows: list[GradedAnswer]) -> tuple[list[int], list[bool]]:
     pairs = [answer_score(r) for r in rows]
     return [s for s, _ in pairs], [x for _, x in pairs]
 
@@ -79,7 +80,7 @@ def test_tasks_without_visible_examples_select_on_syntax() -> None:
     assert scores == [-1, -1, 1, 1] and stops == [False, False, True, True]
     assert select(scores, stops, [0, 1, 2, 3], 3) == (2, 3)  # first syntax-valid answer
     assert select(scores, stops, [0, 1, 3], 2) == (0, 2)  # none valid in 2 draws: the first
-    v1 = Response(task="t", task_hash="h", template="a", sample=0, syntax_ok=True, status="failed",
+    v1 = GradedAnswer(task="t", task_hash="h", template="a", sample=0, syntax_ok=True, status="failed",
                   finish_reason="stop", passed=1, total=4)  # a v1 row: no code, no vectors
     assert answer_score(v1) == (1, True)
 
@@ -88,7 +89,7 @@ def test_the_env_applies_the_rule_and_counts_calls(tmp_path: Path) -> None:
     cell = [answer("00", 0, sample=0), answer("10", 1, sample=1), answer("11", 4, sample=2),
             answer("11", 2, sample=3)]
     rows = cell + [r.__class__(**(r.to_dict() | {"task": "beta", "task_hash": "hash-beta"})) for r in cell]
-    table = ResponseTable.from_rows(rows)
+    table = AnswerTable.from_rows(rows)
     arms = StrategyArms.build(table, ("single", "best_of_3"))
     assert arms.ids == (strategy_id(DEFAULT_TEMPLATE, 0.8, "single"), DEFAULT_STRATEGY.replace("single", "best_of_3"))
     decks = StrategyDecks.build(table, "partial")
@@ -159,7 +160,7 @@ def test_the_fast_cell_values_equal_the_reference() -> None:
 # ----------------------------------------------------------------------- honest splits
 
 
-def known_table() -> ResponseTable:
+def known_table() -> AnswerTable:
     """2 tasks x 2 templates at t0.8, 10 answers per cell. The default template's answers
     fail everything; with hints, 6 of 10 pass (visible and hidden alike), 4 fail. So on any
     held-out part single < best_of_3 (it redraws failures), and the default is worthless."""
@@ -169,7 +170,7 @@ def known_table() -> ResponseTable:
             rows.append(answer("00", 0, task=task, sample=i))
             good = i < 6
             rows.append(answer("11" if good else "00", 4 if good else 0, task=task, template=HINTS, sample=i))
-    return ResponseTable.from_rows(rows)
+    return AnswerTable.from_rows(rows)
 
 
 def test_the_split_is_disjoint_and_scores_only_held_out_answers() -> None:
@@ -243,14 +244,14 @@ def test_on_pure_noise_learning_is_worth_nothing_out_of_sample() -> None:
 
 def test_v2_rows_round_trip_and_v1_rows_stay_v1(tmp_path: Path) -> None:
     row = answer("10", 1)
-    assert Response.from_dict(row.to_dict()) == row and row.column == f"{DEFAULT_TEMPLATE}@t0.8"
-    v1 = Response(task="t", task_hash="h", template="a", sample=0, syntax_ok=True, status="passed",
+    assert GradedAnswer.from_dict(row.to_dict()) == row and row.column == f"{DEFAULT_TEMPLATE}@t0.8"
+    v1 = GradedAnswer(task="t", task_hash="h", template="a", sample=0, syntax_ok=True, status="passed",
                   finish_reason="stop", passed=1, total=1)
     assert "temperature" not in v1.to_dict() and v1.column == "a"
     with pytest.raises(HarnessError, match="visible_total says 3"):
-        Response.from_dict(row.to_dict() | {"visible_total": 3})
+        GradedAnswer.from_dict(row.to_dict() | {"visible_total": 3})
     with pytest.raises(HarnessError, match="string of 0 and 1"):
-        Response.from_dict(row.to_dict() | {"tests": "11x1"})
+        GradedAnswer.from_dict(row.to_dict() | {"tests": "11x1"})
 
 
 def test_a_table_still_recording_keeps_its_complete_block(tmp_path: Path) -> None:
@@ -302,7 +303,7 @@ def test_cli_bench_agents_on_a_v2_table(tmp_path: Path) -> None:
 
 
 def test_a_v1_table_gets_the_classic_replay_unless_asked(tmp_path: Path) -> None:
-    from harness.bench.replay import synthetic_table
+    from harness.bench.synthetic import synthetic_table
 
     tasks = synthetic_tasks(2)
     table = synthetic_table(tasks, (DEFAULT_TEMPLATE, HINTS), samples=4, seed=3)

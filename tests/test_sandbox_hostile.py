@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.grading.grader import Grader, Sandbox, job_for, parse_reply
+from harness.grading.grader import Grader, StartedPool, job_for, parse_reply
 from harness.grading.results import GradeResult
 from harness.sandbox.image import LABEL
 from harness.sandbox.pool import OWNER_LABEL, SandboxConfig, SandboxPool, owner_id
@@ -100,12 +100,12 @@ def hostile(grader: Grader, sort_task: Task) -> Iterator[Grader]:
 
 
 @pytest.fixture()
-def solo(sandbox: Sandbox) -> Iterator[Grader]:
+def solo(sandbox: StartedPool) -> Iterator[Grader]:
     """A fresh one-worker pool: consecutive programs are sure to share one container."""
     config = SandboxConfig(workers=1)
     pool = SandboxPool(sandbox.image_tag, config).start()
     try:
-        yield Grader(Sandbox(pool, sandbox.image_tag, sandbox.image_id, config), store=None)
+        yield Grader(StartedPool(pool, sandbox.image_tag, sandbox.image_id, config), store=None)
     finally:
         pool.close()
 
@@ -1360,13 +1360,13 @@ FIND_SECRET = detector(f"""
 """)
 
 
-def test_host_environment_is_invisible(sandbox: Sandbox, sort_task: Task,
+def test_host_environment_is_invisible(sandbox: StartedPool, sort_task: Task,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_NAME, uuid.uuid4().hex)
     config = SandboxConfig(workers=1)
     pool = SandboxPool(sandbox.image_tag, config).start()  # started with the secret in os.environ
     try:
-        grader = Grader(Sandbox(pool, sandbox.image_tag, sandbox.image_id, config), store=None)
+        grader = Grader(StartedPool(pool, sandbox.image_tag, sandbox.image_id, config), store=None)
         result, _ = grade(grader, sort_task, FIND_SECRET)
         assert_no_credit(result, sort_task, ("failed",), escape="the host environment reached the sandbox")
     finally:
@@ -1442,12 +1442,12 @@ def test_correct_solution_still_passes_and_no_container_leaked(grader: Grader,
     assert not leaked, f"containers of this process that no pool owns: {sorted(leaked)}"
 
 
-def test_closed_pool_leaves_no_container(sandbox: Sandbox, sort_task: Task) -> None:
+def test_closed_pool_leaves_no_container(sandbox: StartedPool, sort_task: Task) -> None:
     config = SandboxConfig(workers=2)
     pool = SandboxPool(sandbox.image_tag, config).start()
     names = {worker.name for worker in pool.workers}
     try:
-        grader = Grader(Sandbox(pool, sandbox.image_tag, sandbox.image_id, config), store=None)
+        grader = Grader(StartedPool(pool, sandbox.image_tag, sandbox.image_id, config), store=None)
         assert_full_credit(grader.grade(sort_task, CORRECT), sort_task)
     finally:
         pool.close()

@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from harness.llm.client import LLM, Endpoint, GenerationParams
+from harness.sample import Sample
 from harness.stats import group_stats, pass_at_k, wilson
 from harness.store import Store
 from tests.fake_openai import FakeOpenAI, completion
@@ -107,17 +108,21 @@ def test_wilson_other_published_values_and_no_data() -> None:
 
 
 def test_group_stats_by_hand() -> None:
+    def sample(template: str, status: str, reward: float, passed: int, finish: str,
+               tokens: int | None) -> Sample:
+        return Sample.from_row({
+            "episode": 0, "task": "t", "sample": 0, "task_hash": "h", "template": template,
+            "llm_key": "k", "response": "", "code": "", "finish_reason": finish,
+            "completion_tokens": tokens, "reward": reward,
+            "result": {"syntax_ok": status != "syntax_error", "status": status,
+                       "passed": passed, "total": 4}})
+
     rows = [  # template a: 2 samples, template b: 3 samples
-        {"template": "a", "status": "passed", "reward": 1.0, "passed": 4, "total": 4,
-         "finish_reason": "stop", "completion_tokens": 30},
-        {"template": "a", "status": "syntax_error", "reward": 0.0, "passed": 0, "total": 4,
-         "finish_reason": "length", "completion_tokens": 50},
-        {"template": "b", "status": "failed", "reward": 0.5, "passed": 2, "total": 4,
-         "finish_reason": "stop", "completion_tokens": 10},
-        {"template": "b", "status": "timeout", "reward": 0.25, "passed": 1, "total": 4,
-         "finish_reason": "stop", "completion_tokens": 20},
-        {"template": "b", "status": "passed", "reward": 1.0, "passed": 4, "total": 4,
-         "finish_reason": "stop", "completion_tokens": None},
+        sample("a", "passed", 1.0, 4, "stop", 30),
+        sample("a", "syntax_error", 0.0, 0, "length", 50),
+        sample("b", "failed", 0.5, 2, "stop", 10),
+        sample("b", "timeout", 0.25, 1, "stop", 20),
+        sample("b", "passed", 1.0, 4, "stop", None),
     ]
     a, b = group_stats(rows, ["template"])
     # a: 1 of 2 passed; rewards (1 + 0)/2; fractions (4/4 + 0/4)/2; 1 syntax error in 2;
@@ -234,7 +239,7 @@ def test_bench_run_resends_every_call_of_a_real_run(tmp_path: Path) -> None:
     sample for best-of-k and repair strategies, the evaluation answers) is resent as it was."""
     from bench.run import CallRecorder, logged_keys, run_calls, run_options, send_baseline
     from harness.llm.endpoints import EndpointRequest, describe_endpoint
-    from harness.loop.wiring import execute
+    from harness.loop.wiring import start
 
     good, bad = "def sort_ints(xs):\n    return sorted(xs)", "def sort_ints(xs):\n    return xs"
 
@@ -243,14 +248,14 @@ def test_bench_run_resends_every_call_of_a_real_run(tmp_path: Path) -> None:
                                             body.get("temperature")]).encode()).digest()
         return 200, completion(f"```python\n{good if digest[0] < 128 else bad}\n```")
 
-    quiet = Console(quiet=True)
     with FakeOpenAI(answer) as fake:
         request = EndpointRequest(model="fake", base_url=fake.base_url)
         options = replace(run_options("sort_ints", "fake", tmp_path / "home"), endpoint=request,
                           episodes=3, samples=2)
         with CallRecorder().installed() as recorder:
-            run_id, status = execute(options, quiet, quiet)
-        assert status == "finished"
+            outcome = start(options)
+        run_id = outcome.run_id
+        assert outcome.status == "finished"
         sent = len(fake.requests)
         store = Store(tmp_path / "home")
         calls = run_calls(logged_keys(store.path), recorder.calls)

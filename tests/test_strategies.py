@@ -140,7 +140,7 @@ def test_a_run_learns_that_best_of_3_beats_one_call_and_proves_it_on_fresh_answe
     assert evaluation["pass_uplift"]["low"] > 0, evaluation
     assert "beats the default" in evaluation["verdict"]
     rows = store.samples(run["id"], phase=None)
-    assert sum(r["calls"] for r in rows) == len(fake.requests)  # every call counted, once
+    assert sum(r.calls for r in rows) == len(fake.requests)  # every call counted, once
 
 
 def test_ppo_updates_within_a_default_run(tmp_path: Path, sort_task: Task) -> None:
@@ -152,8 +152,38 @@ def test_ppo_updates_within_a_default_run(tmp_path: Path, sort_task: Task) -> No
 
     space = strategy_space("default", 0.8)
     config = RunConfig(tasks=("sort_ints",), agent="ppo", templates=space.ids)
-    agent, _ = build_agent(config, space, Store(tmp_path), fresh=True)
+    agent, _ = build_agent(config, space, Store(tmp_path), warm_start=False)
     context = Context("sort_ints", __import__("numpy").zeros(FEATURE_DIM))
     for _ in range(config.episodes * config.samples):
         agent.update(context, agent.choose(context), 1.0)
     assert agent.updates >= 3  # type: ignore[attr-defined]
+
+
+def test_agents_declare_their_sizing_and_user_options_win(tmp_path: Path) -> None:
+    """Sizing comes from the agent class (no name checks in the loop); `--agent-opt` overrides it."""
+    import json
+    from dataclasses import asdict
+
+    from harness.agents import agent_class
+    from harness.loop.learning import RunConfig, build_agent
+
+    assert agent_class("successive_halving").needs_budget
+    assert not agent_class("thompson").needs_budget
+    assert agent_class("ppo").relative_cost > agent_class("ucb1").relative_cost
+    assert agent_class("ppo").uses_torch and not agent_class("linucb").uses_torch
+    space = strategy_space("default", 0.8)
+    config = RunConfig(tasks=("sort_ints",), agent="successive_halving", templates=space.ids)
+    agent, _ = build_agent(config, space, Store(tmp_path), warm_start=False)
+    assert agent.config.budget == config.episodes * config.samples  # type: ignore[attr-defined]
+    chosen = RunConfig(tasks=("sort_ints",), agent="successive_halving", templates=space.ids,
+                       agent_options=(("budget", "7"), ("eta", "3")))
+    agent, _ = build_agent(chosen, space, Store(tmp_path), warm_start=False)
+    assert (agent.config.budget, agent.config.eta) == (7, 3)  # type: ignore[attr-defined]
+    assert chosen.run_id() != config.run_id()
+    # a run without options keeps the id it had before the field existed
+    legacy = {k: v for k, v in asdict(config).items() if k != "agent_options"}
+    digest = hashlib.sha256(json.dumps(legacy, sort_keys=True).encode()).hexdigest()
+    assert config.run_id() == f"run-{digest[:12]}"
+    with pytest.raises(HarnessError, match="has no option nope"):
+        build_agent(RunConfig(tasks=("sort_ints",), agent="thompson", templates=space.ids,
+                              agent_options=(("nope", "1"),)), space, Store(tmp_path), warm_start=False)

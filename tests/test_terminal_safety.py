@@ -16,10 +16,11 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from harness.cli import cli
+from harness.cli.run_view import pass_at_k_table
 from harness.console import grade_table, plain
 from harness.grading.results import GradeResult
 from harness.grading.results import TestResult as Outcome  # not collected as a test class
-from harness.loop.report import pass_at_k_table
+from harness.sample import Sample
 from tests.conftest import TASKS_DIR
 
 HOSTILE = "[/oops] [link=http://x]x[/link] \x1b[31mred"
@@ -76,7 +77,11 @@ def test_grade_table_shows_a_candidate_message_literally() -> None:
 
 
 def test_report_tables_show_task_names_literally() -> None:
-    output = render(pass_at_k_table([{"task": HOSTILE, "status": "failed"}]))
+    sample = Sample.from_row({
+        "episode": 0, "task": HOSTILE, "sample": 0, "task_hash": "h", "template": HOSTILE,
+        "llm_key": "k", "response": "", "code": "", "reward": 0.0,
+        "result": {"syntax_ok": True, "status": "failed"}})
+    output = render(pass_at_k_table([sample]))
     assert_literal(output)
 
 

@@ -96,7 +96,7 @@ def _coerce(value: Any, annotation: Any) -> Any:
 
 def make_config(name: str, **overrides: Any) -> Any:
     """The agent's default Config with `overrides` applied (unknown keys are an error)."""
-    config_cls = agent_class(name).config_cls  # type: ignore[attr-defined]
+    config_cls = agent_class(name).config_cls
     fields = {f.name: f for f in dataclasses.fields(config_cls)}
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
@@ -120,7 +120,7 @@ def make_agent(
 
 def agent_options(name: str) -> list[tuple[str, Any, str]]:
     """(field, default, docstring) of an agent's Config, for `--help` texts."""
-    config_cls = agent_class(name).config_cls  # type: ignore[attr-defined]
+    config_cls = agent_class(name).config_cls
     docs: dict[str, str] = {}
     try:
         body = ast.parse(inspect.getsource(config_cls)).body[0].body  # type: ignore[attr-defined]

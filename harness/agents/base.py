@@ -51,7 +51,26 @@ class Agent(ABC):
     """Choose, learn, and persist. Subclasses live one per file under harness/agents/."""
 
     name: ClassVar[str]
+    """The name `--agent` and the registry know it by."""
+    config_cls: ClassVar[type[Any]]
+    """Its frozen Config dataclass: `--agent-opt KEY=VALUE` and `make_agent(**overrides)`
+    set its fields."""
     contextual: ClassVar[bool] = False
+    """True when it reads the task's feature vector (transfers between tasks)."""
+    needs_budget: ClassVar[bool] = False
+    """True when it plans from the number of rewards it will see per task (its Config has a
+    `budget` field): runs and the replay size it to the run."""
+    relative_cost: ClassVar[float] = 1.0
+    """CPU per decision relative to a simple bandit's: the replay benchmark sizes its work
+    chunks by it and starts slow agents first."""
+    uses_torch: ClassVar[bool] = False
+    """Runs torch networks: replay worker processes pin torch to one thread."""
+
+    @classmethod
+    def sized_for(cls, budget: int, n_tasks: int) -> dict[str, Any]:
+        """Config overrides that fit the agent to a run of `budget` rewards per task over
+        `n_tasks` tasks (none by default; `budget` for agents that plan from it)."""
+        return {"budget": budget} if cls.needs_budget else {}
 
     def __init__(self, space: ArmSpace, n_features: int, seed: int = 0) -> None:
         self.space = space

@@ -249,7 +249,8 @@ class FactoredAgent(Agent):
     def mean(self, context: Context) -> np.ndarray:
         """Posterior mean reward of every arm for this task."""
         l_inv, u, keep, shift, _ = self._posterior(context.task)
-        return keep * (self.X @ (l_inv.T @ u)) + shift
+        mean: np.ndarray = keep * (self.X @ (l_inv.T @ u)) + shift
+        return mean
 
     def choose(self, context: Context) -> int:
         """Thompson sampling: one draw of the task's weights and residuals, its best arm."""

@@ -89,6 +89,7 @@ def _n_arguments(task: Task) -> int:
         tree = parse(signature + ": ...")
     except SyntaxError:
         return 0
+    assert isinstance(tree, ast.Module)
     node = tree.body[0] if tree.body else None
     if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return 0

@@ -51,6 +51,7 @@ class LinUCBAgent(Agent):
     name = "linucb"
     contextual = True
     config_cls = LinUCBConfig
+    relative_cost = 8.0  # a d x d solve per arm and decision
 
     def __init__(
         self, space: ArmSpace, n_features: int, seed: int = 0, config: LinUCBConfig | None = None
@@ -60,7 +61,7 @@ class LinUCBAgent(Agent):
         k, d = space.n_arms, n_features
         self.A = np.tile(self.config.ridge * np.eye(d), (k, 1, 1))
         self.b = np.zeros((k, d))
-        self.A_inv = np.tile(np.eye(d) / self.config.ridge, (k, 1, 1))
+        self.A_inv: np.ndarray = np.tile(np.eye(d) / self.config.ridge, (k, 1, 1))
         # (A + pending outer products)^-1 per arm, and the pending contexts themselves.
         self.width_inv = self.A_inv.copy()
         self.pending: dict[int, list[np.ndarray]] = {}
@@ -74,7 +75,8 @@ class LinUCBAgent(Agent):
         return x
 
     def _theta(self) -> np.ndarray:
-        return np.einsum("kij,kj->ki", self.A_inv, self.b)
+        theta: np.ndarray = np.einsum("kij,kj->ki", self.A_inv, self.b)
+        return theta
 
     def choose(self, context: Context) -> int:
         x = self._x(context)

@@ -45,6 +45,7 @@ class _Race:
 class SuccessiveHalvingAgent(Agent):
     name = "successive_halving"
     config_cls = SuccessiveHalvingConfig
+    needs_budget = True
 
     def __init__(
         self,

@@ -8,19 +8,20 @@ the choice depends on. Sampling makes concurrent choices differ on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from harness.agents import check_space, random_argmax, rng_state, set_rng_state, space_state
 from harness.agents.base import Agent, ArmSpace, Context, register_agent
+from harness.grading.rewards import lowest_reward
 
 
 @dataclass(frozen=True)
 class ThompsonConfig:
-    reward_min: float = -0.1
-    """Reward mapped to 0 (a failure); -0.1 is the lowest reward of every built-in scheme."""
+    reward_min: float = field(default_factory=lowest_reward)
+    """Reward mapped to 0 (a failure): the lowest reward of every registered scheme (-0.1)."""
     reward_max: float = 1.0
     """Reward mapped to 1 (a success)."""
     prior_alpha: float = 1.0

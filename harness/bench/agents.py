@@ -1,9 +1,10 @@
 """`harness bench agents`: pick the replay the table supports, run it, print and write it.
 
-A v1 table (one temperature, no visible vectors) gets the classic replay (harness/replay.py,
-template arms, in sample) unless strategies or an honest split are asked for; a v2 table
-gets the strategy replay (harness/bench/honest.py): template x temperature x selection
-arms, costs in calls, scored on held-out answers. The classic figures of a v1 table stay
+A v1 table (one temperature, no visible vectors) gets the classic replay
+(harness/bench/classic_benchmark.py, template arms, in sample) unless strategies or an
+honest split are asked for; a v2 table gets the strategy replay
+(harness/bench/strategy_benchmark.py): template x temperature x selection arms, costs in
+calls, scored on held-out answers. The classic figures of a v1 table stay
 comparable with earlier runs; `--honest-split 0.5` scores a v1 table out of sample too.
 """
 
@@ -13,20 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.bench.honest import DEFAULT_CALL_PRICE, DEFAULT_HELDOUT, run_strategy_benchmark
-from harness.bench.replay import (
-    DEFAULT_BUDGETS,
-    DEFAULT_OUT,
-    DEFAULT_TABLE,
-    ResponseTable,
-    read_rows,
-    resolve_tasks,
-    run_benchmark,
-)
+from harness.bench.classic_benchmark import DEFAULT_BUDGETS, run_benchmark
+from harness.bench.run_setup import resolve_tasks
 from harness.bench.strategies import SELECTIONS
-from harness.bench.table import complete_block, ordering
+from harness.bench.strategy_benchmark import run_strategy_benchmark
+from harness.bench.strategy_results import DEFAULT_CALL_PRICE, DEFAULT_HELDOUT
+from harness.bench.table import AnswerTable
+from harness.bench.table_io import DEFAULT_TABLE, complete_block, ordering, read_rows
 from harness.errors import HarnessError
 
+DEFAULT_OUT = Path("bench/results/agents")
+"""Where the classic replay writes by default."""
 DEFAULT_STRATEGY_OUT = Path("bench/results/strategies")
 """Where the strategy replay writes by default (the classic figures keep bench/results/agents)."""
 CLASSIC_BUDGET = 10
@@ -39,7 +37,7 @@ deals 5; beyond that agents mostly see answers again (and the run costs twice as
 def plan_replay(
     table_path: Path, selections: Sequence[str] | None, temperatures: Sequence[float] | None,
     honest_split: float | None,
-) -> tuple[ResponseTable, list[str], tuple[str, ...], float, bool]:
+) -> tuple[AnswerTable, list[str], tuple[str, ...], float, bool]:
     """(table, notes, selections, held-out share, classic?) for a table file and the options.
 
     Defaults: a v2 table plays every selection and holds out half of each cell; a v1 table
@@ -52,7 +50,7 @@ def plan_replay(
     share = honest_split if honest_split is not None else (DEFAULT_HELDOUT if v2 else 0.0)
     chosen = tuple(selections) if selections else (SELECTIONS if v2 else ("single",))
     kept, notes = complete_block(rows, temperatures, min_answers=2 if share > 0 else 1)
-    table = ResponseTable.from_rows(kept, ordering(meta, kept), where=str(table_path))
+    table = AnswerTable.from_rows(kept, ordering(meta, kept), where=str(table_path))
     classic = share == 0 and chosen == ("single",)
     return table, notes, chosen, share, classic
 
@@ -79,7 +77,7 @@ def bench_agents(
     """Load, replay with a progress bar, print the tables, write agents.json and the plots."""
     from rich.progress import Progress
 
-    from harness.bench import output, replay
+    from harness.bench import classic_output, render, strategy_output
     from harness.console import console
 
     table, notes, chosen, share, classic = plan_replay(table_path, selections, temperatures,
@@ -111,15 +109,15 @@ def bench_agents(
                 notes=notes, on_progress=on_progress,
             )
     if classic:
-        out_console.print(replay.agent_table(result))
+        out_console.print(classic_output.agent_table(result))
         if result.transfer:
-            out_console.print(replay.transfer_table(result))
+            out_console.print(classic_output.transfer_table(result))
     else:
-        out_console.print(output.agent_table(result))
-        out_console.print(output.value_table(result))
+        out_console.print(strategy_output.agent_table(result))
+        out_console.print(strategy_output.value_table(result))
         if result.transfer:
-            out_console.print(output.transfer_table(result))
-    out_console.print(replay.sensitivity_table(result))
+            out_console.print(strategy_output.transfer_table(result))
+    out_console.print(render.sensitivity_table(result))
     missing = [n for n in result.notes if "no folder" in n]
     if missing:
         out_console.print(f"[yellow]{len(missing)} table task(s) have no folder in {tasks_dir}: "
@@ -128,7 +126,8 @@ def bench_agents(
         if "no folder" not in note:
             out_console.print(f"[yellow]note:[/] {note}")
     target = out or (DEFAULT_OUT if classic else DEFAULT_STRATEGY_OUT)
-    paths = (replay.write_outputs if classic else output.write_outputs)(result, target)
+    write = classic_output.write_outputs if classic else strategy_output.write_outputs
+    paths = write(result, target)
     costs = ", ".join(f"{a.name} {a.cpu_s:.0f}" for a in result.agents if a.kind == "agent")
     out_console.print(
         f"{result.wall_s:.1f} s wall with {result.config.workers} worker(s); agent runs took "
@@ -141,4 +140,6 @@ def bench_agents(
 def _with_notes(result: Any, notes: list[str]) -> Any:
     import dataclasses
 
-    return dataclasses.replace(result, notes=tuple(notes) + tuple(result.notes)) if notes else result
+    if not notes:
+        return result
+    return dataclasses.replace(result, notes=tuple(notes) + tuple(result.notes))

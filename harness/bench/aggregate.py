@@ -1,11 +1,12 @@
 """From (agent, seed) runs to figures over seeds, the same way in both replays.
 
-The classic replay (harness/replay.py, in pulls, in sample) and the strategy replay
-(harness/bench/honest.py, in calls, out of sample) differ in what a seed's regret gaps
-are and in how a figure's interval is drawn (standard error, or the central 95% of the
-seeds); how runs become curves, found-rates, bootstrap intervals, "to find" counts and
-transfer comparisons is the same, and lives here. Bootstrap replicates resample seeds
-with one fixed stream, so every agent and figure is resampled alike (paired).
+The classic replay (harness/bench/classic_benchmark.py, in pulls, in sample) and the
+strategy replay (harness/bench/strategy_benchmark.py, in calls, out of sample) differ in
+what a seed's regret gaps are and in how a figure's interval is drawn (standard error,
+`Estimate.of`, or the central 95% of the seeds, `spread`); how runs become curves,
+found-rates, bootstrap intervals, "to find" counts and transfer comparisons is the same,
+and lives here. Bootstrap replicates resample seeds with one fixed stream, so every agent
+and figure is resampled alike (paired).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from harness.agents import agent_class
 from harness.bench.jobs import SeedRun
 
 if TYPE_CHECKING:
-    from harness.bench.replay import TaskSensitivity
+    from harness.bench.sensitivity import TaskSensitivity
 
 Run = TypeVar("Run", bound=SeedRun)
 Gaps = Callable[[int], np.ndarray]
@@ -108,7 +109,7 @@ Row = TypeVar("Row", bound=AgentFigures)
 
 @dataclass(frozen=True, kw_only=True)
 class ReplayResult(Generic[Row]):
-    """What every replay's result carries beside its own figures (its `to_dict()` is agents.json)."""
+    """What every replay's result carries beside its own figures (`to_dict()`: agents.json)."""
 
     agents: tuple[Row, ...]
     """Baselines, then the agents."""
@@ -151,19 +152,44 @@ def bootstrap_interval(values: np.ndarray, point: float) -> Estimate:
     return Estimate(float(point), float(lo), float(hi))
 
 
+def spread(values: np.ndarray | Sequence[float]) -> Estimate:
+    """The mean over seeds and the central 95% of the per-seed figures.
+
+    The strategy replay's intervals. Not the standard error of the mean: each seed redraws
+    the split of every cell into dealt and held-out answers, and a figure scored on 5 of a
+    cell's 10 answers varies from split to split about as much as a 10-answer mean varies
+    from table to table (finite-population correction: (10 - 5) / (10 - 1) of
+    a 5-answer mean's variance). So the spread says how far the table's own noise (and the
+    agent's randomness) can move the figure; it does not shrink with more seeds.
+    """
+    x = np.asarray(values, dtype=float)
+    lo, hi = np.quantile(x, [0.025, 0.975]) if len(x) > 1 else (x.mean(), x.mean())
+    return Estimate(float(x.mean()), float(lo), float(hi))
+
+
+def spread_band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, 2.5%, 97.5%) over seeds of (seeds, points) curves: `spread` at every point."""
+    lo, hi = np.quantile(curves, [0.025, 0.975], axis=0)
+    return curves.mean(axis=0), lo, hi
+
+
 # ---------------------------------------------------------------- recommendations
 
 
 def chosen_gaps(gaps: np.ndarray, choices: np.ndarray) -> np.ndarray:
     """(..., tasks) recommended arms -> the gap of each to its task's oracle."""
-    return gaps[np.arange(len(gaps)), choices]
+    chosen: np.ndarray = gaps[np.arange(len(gaps)), choices]
+    return chosen
 
 
-def found_curves(runs: Mapping[str, Sequence[SeedRun]], gaps: Gaps, threshold: float) -> dict[str, np.ndarray]:
+def found_curves(
+    runs: Mapping[str, Sequence[SeedRun]], gaps: Gaps, threshold: float
+) -> dict[str, np.ndarray]:
     """agent -> (seeds, checkpoints) share of tasks whose main-run recommendation is within
     `threshold` of the oracle."""
     return {
-        name: np.stack([(chosen_gaps(gaps(r.seed), r.best) <= threshold).mean(axis=1) for r in items])
+        name: np.stack([(chosen_gaps(gaps(r.seed), r.best) <= threshold).mean(axis=1)
+                        for r in items])
         for name, items in runs.items()
     }
 
@@ -174,7 +200,9 @@ def first_reach(rates: np.ndarray, marks: np.ndarray, target: float) -> float:
     return float(marks[hit[0]]) if len(hit) else math.inf
 
 
-def reach(curves: np.ndarray, marks: np.ndarray, target: float, boot: np.ndarray) -> tuple[float, np.ndarray]:
+def reach(
+    curves: np.ndarray, marks: np.ndarray, target: float, boot: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Pulls (calls) per task until the mean found-rate over seeds reaches `target`: the point
     estimate and its bootstrap replicates (inf where never)."""
     point = first_reach(curves.mean(axis=0), marks, target)
@@ -182,7 +210,9 @@ def reach(curves: np.ndarray, marks: np.ndarray, target: float, boot: np.ndarray
     return point, reps
 
 
-def vs_uniform(point: float, reps: np.ndarray, uniform: tuple[float, np.ndarray]) -> Estimate | None:
+def vs_uniform(
+    point: float, reps: np.ndarray, uniform: tuple[float, np.ndarray]
+) -> Estimate | None:
     """An agent's "to find" over uniform's, paired over bootstrap replicates; None when either
     never gets there (never / never counts as never)."""
     uniform_point, uniform_reps = uniform
@@ -282,7 +312,8 @@ def curve_json(c: tuple[np.ndarray, ...]) -> list[list[float]]:
 
 def config_json(config: Any) -> dict[str, Any]:
     """A config dataclass as JSON (tuples as lists)."""
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(config).items()}
+    return {k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in dataclasses.asdict(config).items()}
 
 
 def per_budget_json(figures: Mapping[int, Estimate]) -> dict[str, Any]:
@@ -294,7 +325,8 @@ def agent_json(agent: AgentFigures, middle: Mapping[str, Any]) -> dict[str, Any]
     return {
         "name": agent.name, "kind": agent.kind, "contextual": agent.contextual,
         "cum_regret": estimate_json(agent.cum_regret),
-        "simple_regret": per_budget_json(agent.simple_regret), "found": per_budget_json(agent.found),
+        "simple_regret": per_budget_json(agent.simple_regret),
+        "found": per_budget_json(agent.found),
         **middle,
         "steps_per_s": agent.steps_per_s, "reused": agent.reused, "cpu_s": agent.cpu_s,
         "curve_mean_lo_hi": curve_json(agent.curve),

@@ -1,15 +1,15 @@
 """(agent, seed) jobs of both replays: what one plays and returns, and where the jobs run.
 
-Every (agent, seed) run depends on nothing else, so the classic replay (harness/replay.py)
-and the strategy replay (harness/bench/honest.py) cut them into chunks, slow agents first,
-and run the chunks in worker processes that each receive the run's shared data once. In
-one seed both play the same runs (`run_agent_seed`); they differ in their environment, in
-their episode loop and unit (pulls or calls) and in what their shared data holds.
+Every (agent, seed) run depends on nothing else, so the classic replay
+(harness/bench/classic_benchmark.py) and the strategy replay
+(harness/bench/strategy_benchmark.py) cut them into chunks, slow agents first, and run the
+chunks in worker processes that each receive the run's shared data once. In one seed both
+play the same runs (`run_agent_seed`); they differ in their environment, in their episode
+loop and unit (pulls or calls) and in what their shared data holds.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import multiprocessing
 import os
@@ -79,13 +79,10 @@ class SharedData(Protocol):
     def config(self) -> Any: ...
 
 
-class Play(Protocol):
-    """A replay's episode loop (`harness.bench.replay.play`, `harness.bench.honest.play_calls`)."""
-
-    def __call__(
-        self, agent: Agent, env: Any, contexts: TaskContexts, tasks: Sequence[int], units: int,
-        gaps: np.ndarray, samples_per_decision: int = 1, checkpoints: Sequence[int] = (),
-    ) -> Trace: ...
+Play = Callable[..., "Trace"]
+"""A replay's episode loop, called as play(agent, env, contexts, tasks, units, gaps,
+samples_per_decision, checkpoints): `harness.bench.replay.play` or
+`harness.bench.strategy_replay.play_calls` (each with its own env type)."""
 
 
 Run = TypeVar("Run", bound=SeedRun)
@@ -93,10 +90,28 @@ RunSeed = Callable[[Any, str, int], Run]
 """A replay's `run_seed(shared, agent, seed)`: module-level, so worker processes can import it."""
 
 
-def budget_aware(name: str) -> bool:
-    """Agents that plan from the run length (successive halving) get it, as `harness run` does."""
-    config_cls = getattr(agent_class(name), "config_cls", None)
-    return config_cls is not None and "budget" in {f.name for f in dataclasses.fields(config_cls)}
+@dataclass(frozen=True)
+class AgentTraits:
+    """What the job machinery must know of an agent beyond the `Agent` interface."""
+
+    relative_cost: float
+    """CPU per (agent, seed) relative to uniform's: sizes the chunks, slow agents go first."""
+    needs_budget: bool
+    """Plans from the run length (successive halving): gets `budget=`, as `harness run` does."""
+    uses_torch: bool
+    """Runs torch networks: worker processes pin torch to one thread."""
+
+
+def agent_traits(name: str) -> AgentTraits:
+    """What a registered agent declares about itself (class attributes of `Agent`)."""
+    cls = agent_class(name)
+    return AgentTraits(relative_cost=cls.relative_cost, needs_budget=cls.needs_budget,
+                       uses_torch=cls.uses_torch)
+
+
+def uses_torch(agents: Sequence[str]) -> bool:
+    """Any of the agents runs torch (then every process pins it to one thread)."""
+    return any(agent_traits(name).uses_torch for name in agents)
 
 
 def heldout_tasks(seed: int, n_tasks: int, split: float | Sequence[int]) -> tuple[int, ...]:
@@ -111,7 +126,8 @@ def heldout_tasks(seed: int, n_tasks: int, split: float | Sequence[int]) -> tupl
 def run_agent_seed(
     shared: SharedData, name: str, seed: int, *, unit: int, split: float | Sequence[int],
     gaps: np.ndarray, budget_of: Callable[[int], int], env: Callable[[], Any], play: Play,
-    started: float, record: Callable[..., Run] = SeedRun, counted: Sequence[str] = (),
+    started: float, record: Callable[..., Run] = SeedRun,  # type: ignore[assignment]  # mypy cannot bind a TypeVar default
+    counted: Sequence[str] = (),
 ) -> Run:
     """One (agent, seed), in `unit`s per budget step (pulls per template, or calls per cell):
     the main run with its checkpoints; at each budget the recommendation (budget-aware agents,
@@ -123,7 +139,7 @@ def run_agent_seed(
     """
     cfg = shared.config
     contexts = WORKER["contexts"]
-    aware = budget_aware(name)
+    aware = agent_traits(name).needs_budget
     all_tasks = tuple(range(len(shared.tasks)))
     most = max(cfg.budgets) * unit
     k = cfg.samples_per_decision
@@ -150,7 +166,8 @@ def run_agent_seed(
     if agent_class(name).contextual:
         agent, replay = fresh(most), env()
         train = tuple(t for t in all_tasks if t not in heldout)
-        traces.append(play(agent, replay, contexts, train, cfg.transfer_train_budget * unit, gaps, k))
+        train_units = cfg.transfer_train_budget * unit
+        traces.append(play(agent, replay, contexts, train, train_units, gaps, k))
         traces.append(play(agent, replay, contexts, heldout, cfg.transfer_budget * unit, gaps, k))
         transfer = traces[-1].regret.astype(np.float32)
     return record(
@@ -163,15 +180,17 @@ def run_agent_seed(
     )
 
 
-def seed_jobs(agents: Sequence[str], seeds: Sequence[int], workers: int) -> list[tuple[str, tuple[int, ...]]]:
+def seed_jobs(
+    agents: Sequence[str], seeds: Sequence[int], workers: int
+) -> list[tuple[str, tuple[int, ...]]]:
     """(agent, seeds) chunks, slow agents first so the processes finish together."""
-    cost = {"ppo": 100.0, "linucb": 8.0}
+    cost = {name: agent_traits(name).relative_cost for name in agents}
     jobs = []
     for name in agents:
-        size = 2 if cost.get(name, 1.0) >= 50 else 8 if cost.get(name, 1.0) >= 5 else 25
+        size = 2 if cost[name] >= 50 else 8 if cost[name] >= 5 else 25
         size = max(1, min(size, math.ceil(len(seeds) / max(1, workers))))
         jobs += [(name, tuple(seeds[i : i + size])) for i in range(0, len(seeds), size)]
-    return sorted(jobs, key=lambda j: -cost.get(j[0], 1.0))
+    return sorted(jobs, key=lambda j: -cost[j[0]])
 
 
 @contextmanager
@@ -198,7 +217,7 @@ def init_worker(
     if pool:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             os.environ[var] = "1"
-        if "ppo" in shared.config.agents:
+        if uses_torch(shared.config.agents):
             import torch
 
             torch.set_num_threads(1)
@@ -223,7 +242,7 @@ def run_seed_jobs(
     jobs = seed_jobs(cfg.agents, cfg.seeds, cfg.workers)
     runs: list[Run] = []
     if cfg.workers == 1:
-        with one_torch_thread("ppo" in cfg.agents):
+        with one_torch_thread(uses_torch(cfg.agents)):
             init_worker(shared, contexts, pool=False)
             for i, (name, chunk) in enumerate(jobs):
                 runs += run_chunk(run_seed, name, chunk)

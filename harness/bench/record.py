@@ -17,11 +17,12 @@ import gzip
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import SandboxError
 from harness.grading.grader import Grader
@@ -29,6 +30,9 @@ from harness.llm.client import LLM, GenerationParams
 from harness.loop.strategies import Answer, Executor, Strategy
 from harness.prompts.space import TemplateSpace
 from harness.tasks.load import Task, visible_checks
+
+if TYPE_CHECKING:
+    from harness.llm.endpoints import EndpointRequest
 
 # Tasks in (or near) the band where the embedded 1.5B model sometimes succeeds: where
 # prompt content can matter. Easy tasks saturate and teach the agents nothing.
@@ -71,7 +75,7 @@ def table_row(task: Task, template: str, temperature: float, sample: int,
             "visible": answer.visible or "0" * visible_total, "visible_total": visible_total}
 
 
-def row_key(row: dict[str, Any]) -> tuple:
+def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["task"], row["template"], row.get("temperature", 0.0), row["sample"])
 
 
@@ -162,25 +166,13 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
     return rows
 
 
-def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str,
-               template_ids: tuple[str, ...], samples: int,
-               temperatures: tuple[float, ...], max_tokens: int, model: str | None, base_url: str | None,
-               api_key: str | None, parallel: int, tasks_dir: Path, home: Path, workers: int) -> None:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
 
-    from harness.console import console
-    from harness.grading.grader import open_sandbox
-    from harness.llm.endpoints import EndpointRequest, open_endpoint
+def plan_recording(tasks_dir: Path, task_names: tuple[str, ...], preset: str,
+                   template_ids: tuple[str, ...], samples: int, temperatures: tuple[float, ...],
+                   max_tokens: int) -> tuple[list[Task], TemplateSpace, RecordPlan]:
+    """The tasks, template space and plan a recording covers; fails on an unknown name before
+    any model or sandbox starts."""
     from harness.prompts.space import default_space
-    from harness.provenance import base_provenance
-    from harness.sandbox.pool import SandboxConfig
-    from harness.store import Store
     from harness.tasks.load import find_task
 
     tasks = [find_task(tasks_dir, name) for name in (task_names or DEFAULT_TASKS)]
@@ -188,34 +180,55 @@ def record_cli(table_path: Path, task_names: tuple[str, ...], preset: str,
     templates = tuple(space.get(t).id for t in template_ids) if template_ids else space.ids
     plan = RecordPlan(tuple(t.name for t in tasks), templates, samples,
                       GenerationParams(max_tokens=max_tokens, seed=0), temperatures=temperatures)
-    err = console(stderr=True)
+    return tasks, space, plan
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording ready to run: model endpoint and sandbox started, provenance collected."""
+
+    plan: RecordPlan
+    tasks: list[Task]
+    space: TemplateSpace
+    llm: LLM
+    grader: Grader
+    out: Path
+    meta: dict[str, Any]
+    concurrency: int
+
+    @property
+    def total(self) -> int:
+        """Rows of the complete table (the end of a progress bar)."""
+        return (len(self.tasks) * len(self.plan.templates) * len(self.plan.temperatures)
+                * self.plan.samples)
+
+    def run(self, on_row: Callable[[dict[str, Any]], None] = lambda _r: None) -> list[dict[str, Any]]:
+        """Record every missing row (see `record_table`); all rows of the table."""
+        return record_table(self.plan, self.tasks, self.space, self.llm, self.grader, self.out,
+                            self.meta, on_row, self.concurrency)
+
+
+@contextmanager
+def open_recording(out: Path, tasks: list[Task], space: TemplateSpace, plan: RecordPlan,
+                   request: EndpointRequest, home: Path, workers: int,
+                   log: Callable[[str], None] = lambda _m: None) -> Iterator[Recording]:
+    """Start the endpoint (an embedded model lives as long as the with-block) and the sandbox;
+    both stop on exit."""
+    from harness.grading.grader import open_sandbox
+    from harness.llm.endpoints import open_endpoint
+    from harness.provenance import base_provenance
+    from harness.sandbox.pool import SandboxConfig
+    from harness.store import Store
+
     store = Store(home)
-    request = EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel)
-    with open_endpoint(request, home, log=err.print) as endpoint:
-        sandbox = open_sandbox(SandboxConfig(workers=workers), log=err.print)
+    with open_endpoint(request, home, log=log) as endpoint:
+        sandbox = open_sandbox(SandboxConfig(workers=workers), log=log)
         grader = Grader(sandbox, store)
-        llm = LLM(endpoint, store, plan.params, concurrency=parallel)
-        meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
-                "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
-                "tasks": {t.name: t.hash for t in tasks}}
-        total = len(tasks) * len(templates) * len(plan.temperatures) * samples
-        columns = (TextColumn("recording"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                   TimeRemainingColumn())
         try:
-            with Progress(*columns, console=err) as progress:
-                bar = progress.add_task("record", total=total, rate="")
-                passed = [0]
-
-                def on_row(row: dict[str, Any]) -> None:
-                    passed[0] += row["status"] == "passed"
-                    done = progress.tasks[bar].completed + 1
-                    progress.update(bar, advance=1, rate=f"pass {passed[0] / done:.2f}")
-
-                rows = record_table(plan, tasks, space, llm, grader, table_path, meta, on_row, parallel)
-        except KeyboardInterrupt:
-            err.print(f"[yellow]stopped[/]; what was graded is in {table_path} and the run store; "
-                      "the same command resumes without repeating a model call")
-            raise SystemExit(130) from None
+            llm = LLM(endpoint, store, plan.params, concurrency=request.parallel)
+            meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
+                    "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
+                    "tasks": {t.name: t.hash for t in tasks}}
+            yield Recording(plan, tasks, space, llm, grader, out, meta, request.parallel)
         finally:
             grader.close()
-    err.print(f"wrote {len(rows)} rows to {table_path} ({llm.calls} model calls, {llm.cache_hits} cached)")

@@ -1,8 +1,9 @@
 """How both replays show their figures: rich table cells, the plots they share, agents.json.
 
-The classic replay (harness/replay.py) and the strategy replay (harness/bench/output.py)
-print agent rows and transfer rows alike and draw the same regret and transfer plots,
-in their own unit (pulls or calls) and words; the cells and plots are made here once.
+The classic replay (harness/bench/classic_output.py) and the strategy replay
+(harness/bench/strategy_output.py) print agent rows and transfer rows alike, print the same
+sensitivity table and draw the same regret and transfer plots, in their own unit (pulls or
+calls) and words; the cells, that table and the plots are made here once.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def budget_cells(agent: AgentFigures, budgets: Sequence[int], exact: bool) -> li
     """Per budget: "simple regret · found-rate", with their ± unless exact."""
     return [
         f"{agent.simple_regret[b].mean:.3f} · {agent.found[b].mean:.0%}"
-        + ("" if exact else f"\n±{half(agent.simple_regret[b]):.3f} · ±{half(agent.found[b]) * 100:.0f}")
+        + ("" if exact else
+           f"\n±{half(agent.simple_regret[b]):.3f} · ±{half(agent.found[b]) * 100:.0f}")
         for b in budgets
     ]
 
@@ -97,6 +99,28 @@ def transfer_rows(
         table.add_row(t.agent, t.baseline, *cells, *(cell(t) for cell in extra.values()))
 
 
+def sensitivity_table(result: Any) -> Any:
+    """The permutation test per task of either replay's result: which tasks carry a signal."""
+    from rich.table import Table
+
+    sens = result.sensitivity
+    differ = sum(s.p_value < 0.05 for s in sens)
+    table = Table(
+        title=f"Does the template matter? {differ} of {len(sens)} tasks at p < 0.05 "
+        f"(permutation test, {result.config.permutations} permutations)",
+        caption="headroom = oracle mean - mean over templates (uniform's regret per pull); "
+        "where p is large no agent can beat uniform",
+    )
+    for col in ("task", "oracle template", "best", "worst", "headroom", "F", "eta²", "p"):
+        table.add_column(col, justify="left" if col in ("task", "oracle template") else "right")
+    for s in sens:
+        style = None if s.p_value < 0.05 else "dim"
+        table.add_row(s.task, s.best_template, f"{s.best_mean:.2f}", f"{s.worst_mean:.2f}",
+                      f"{s.headroom:.3f}", f"{s.f_stat:.2f}", f"{s.eta2:.2f}", f"{s.p_value:.4f}",
+                      style=style)
+    return table
+
+
 # ------------------------------------------------------------------------------ plots
 
 
@@ -127,8 +151,8 @@ def save(fig: Figure, path: Path) -> Path:
 
 
 def regret_plot(
-    shown: Sequence[AgentFigures], colour: Mapping[str, str], budget_marks: Sequence[int], path: Path,
-    xlabel: str, ylabel: str, title: str,
+    shown: Sequence[AgentFigures], colour: Mapping[str, str], budget_marks: Sequence[int],
+    path: Path, xlabel: str, ylabel: str, title: str,
 ) -> Path:
     """Cumulative regret curves (agents with their bands, baselines dashed), budgets marked."""
     plt = pyplot()

@@ -122,13 +122,11 @@ def _cell_values(
     n_free = n - n_stop
     stop_r = sum(r for r, _ in stop_items) / n_stop if n_stop else 0.0
     stop_p = sum(p for _, p in stop_items) / n_stop if n_stop else 0.0
-    groups: dict[int, list[float]] = {}
+    groups: dict[int, tuple[int, float, float]] = {}  # score -> (answers, reward sum, pass sum)
     for score, stop, r, p in items:
         if not stop:
-            g = groups.setdefault(score, [0, 0.0, 0.0])
-            g[0] += 1
-            g[1] += r
-            g[2] += p
+            size, r_sum, p_sum = groups.get(score, (0, 0.0, 0.0))
+            groups[score] = (size + 1, r_sum + r, p_sum + p)
     out = {}
     for k in ks:
         m = min(k, n)

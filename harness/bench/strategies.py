@@ -23,8 +23,8 @@ from functools import lru_cache
 import numpy as np
 
 from harness.agents.base import ArmSpace
-from harness.bench.replay import Response, ResponseTable, arm_space_for
-from harness.bench.table import column_parts
+from harness.bench.run_setup import arm_space_for
+from harness.bench.table import AnswerTable, GradedAnswer, column_parts
 from harness.errors import HarnessError
 from harness.grading.rewards import all_passed, compute_reward, get_reward
 
@@ -66,7 +66,7 @@ def draws_of(selection: str) -> int:
 # ------------------------------------------------------------------ one answer, one pull
 
 
-def answer_score(row: Response) -> tuple[int, bool]:
+def answer_score(row: GradedAnswer) -> tuple[int, bool]:
     """(score, stop) of an answer under the selection rule.
 
     With visible examples: -1 without code, else the examples passed; stop when all pass.
@@ -81,7 +81,9 @@ def answer_score(row: Response) -> tuple[int, bool]:
     return (1, True) if ok else (-1, False)
 
 
-def select(scores: Sequence[int], stops: Sequence[bool], order: Sequence[int], k: int) -> tuple[int, int]:
+def select(
+    scores: Sequence[int], stops: Sequence[bool], order: Sequence[int], k: int
+) -> tuple[int, int]:
     """(kept answer, calls) when answers are drawn in `order`, at most k of them."""
     kept = -1
     calls = 0
@@ -180,13 +182,13 @@ class StrategyDecks:
     expectation depends on."""
 
     @classmethod
-    def build(cls, table: ResponseTable, reward: str = "partial") -> StrategyDecks:
+    def build(cls, table: AnswerTable, reward: str = "partial") -> StrategyDecks:
         get_reward(reward)
         cells = [[table.cells[(t, c)] for c in table.templates] for t in table.tasks]
         rewards = tuple(tuple(np.array([compute_reward(reward, r.result()) for r in cell])
                               for cell in row) for row in cells)
-        passed = tuple(tuple(np.array([float(all_passed(r.result())) for r in cell]) for cell in row)
-                       for row in cells)
+        passed = tuple(tuple(np.array([float(all_passed(r.result())) for r in cell])
+                             for cell in row) for row in cells)
         scored = [[[answer_score(r) for r in cell] for cell in row] for row in cells]
         items = tuple(
             tuple(
@@ -201,7 +203,8 @@ class StrategyDecks:
             scores=tuple(tuple(tuple(s for s, _ in cell) for cell in row) for row in scored),
             stops=tuple(tuple(tuple(x for _, x in cell) for cell in row) for row in scored),
             sizes=np.array([[len(cell) for cell in row] for row in cells]),
-            visible=tuple(any(bool(r.visible_total) for cell in row for r in cell) for row in cells),
+            visible=tuple(any(bool(r.visible_total) for cell in row for r in cell)
+                          for row in cells),
             items=items,
         )
 
@@ -228,8 +231,9 @@ class StrategyArms:
         return len(self.ids)
 
     @classmethod
-    def build(cls, table: ResponseTable, selections: Sequence[str] = ("single",)) -> StrategyArms:
-        """Arms over the table's columns; the table must hold every template at every temperature."""
+    def build(cls, table: AnswerTable, selections: Sequence[str] = ("single",)) -> StrategyArms:
+        """Arms over the table's columns; the table must hold every template at every
+        temperature."""
         if not selections:
             raise HarnessError("at least one selection is needed")
         draws = {s: draws_of(s) for s in selections}

@@ -27,6 +27,7 @@ import bisect
 import re
 import textwrap
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from harness.grading.ast_guard import AST_LOCK
@@ -293,7 +294,7 @@ def _unfenced_blocks(response: str, meter: _Meter) -> tuple[list[_Block], str]:
     if tree is not None and _has_statements(tree):
         return [_block(meter, 0, text)], "whole response parses"
     lines = text.split("\n")
-    searches = (
+    searches: tuple[tuple[Callable[[], list[str]], str], ...] = (
         (lambda: _indented_runs(lines), "indented code block"),
         (lambda: _parseable_runs(lines, meter), "parseable lines between prose"),
     )
@@ -403,7 +404,7 @@ def _mentions_def(block: _Block, entry_point: str) -> bool:
 
 def _choose(blocks: list[_Block], entry_point: str) -> tuple[_Block, str]:
     """The block to grade: the last complete one defining the entry point, else the best fallback."""
-    ranked = [
+    ranked: list[tuple[Callable[[_Block], bool], str]] = [
         (lambda b: b.parses and b.closed and _defines(b.tree, entry_point), "defines"),
         (lambda b: b.parses and _defines(b.tree, entry_point), "defines (unterminated)"),
         (lambda b: b.parses and bool(_method_owner(b.tree, entry_point)), "defines as a method"),

@@ -15,16 +15,14 @@ from typing import Any
 
 from harness.errors import SandboxError
 from harness.grading.results import INFRA_ERROR, GradeResult, TestResult
-from harness.sandbox.pool import SandboxConfig, SandboxPool, reap_leftovers
+from harness.sandbox.pool import WORKER_PROTOCOL, SandboxConfig, SandboxPool, reap_leftovers
 from harness.store import Store
 from harness.tasks.load import Task
 
-PROTOCOL = 1  # bump when the worker's grading semantics change: invalidates the cache
-
 
 @dataclass(frozen=True)
-class Sandbox:
-    """A started pool and the identity of the image it runs."""
+class StartedPool:
+    """A running sandbox pool and the identity of the image it runs: what a Grader grades on."""
 
     pool: SandboxPool
     image_tag: str
@@ -32,7 +30,7 @@ class Sandbox:
     config: SandboxConfig
 
 
-def open_sandbox(config: SandboxConfig | None = None, log: Callable[[str], None] = print) -> Sandbox:
+def open_sandbox(config: SandboxConfig | None = None, log: Callable[[str], None] = print) -> StartedPool:
     """Connect to Docker, clear leftovers of dead harness processes, build if needed, start."""
     from harness.sandbox.image import docker_client, ensure_image
 
@@ -42,7 +40,7 @@ def open_sandbox(config: SandboxConfig | None = None, log: Callable[[str], None]
     tag = ensure_image(client, log=log)
     image_id = client.images.get(tag).id
     pool = SandboxPool(tag, config).start()
-    return Sandbox(pool=pool, image_tag=tag, image_id=image_id, config=config)
+    return StartedPool(pool=pool, image_tag=tag, image_id=image_id, config=config)
 
 
 def job_for(task: Task, code: str, config: SandboxConfig) -> dict[str, Any]:
@@ -58,7 +56,7 @@ def job_for(task: Task, code: str, config: SandboxConfig) -> dict[str, Any]:
 
 def cache_key(job: dict[str, Any], image_id: str, config: SandboxConfig) -> str:
     payload = json.dumps({"job": job, "image": image_id, "limits": config.cache_key(),
-                          "protocol": PROTOCOL}, sort_keys=True)
+                          "protocol": WORKER_PROTOCOL}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -80,7 +78,7 @@ def parse_reply(reply: dict[str, Any] | None, task: Task) -> GradeResult:
 class Grader:
     """Grades code for tasks on a sandbox pool, with the execution cache in front."""
 
-    def __init__(self, sandbox: Sandbox, store: Store | None = None) -> None:
+    def __init__(self, sandbox: StartedPool, store: Store | None = None) -> None:
         self.sandbox = sandbox
         self.store = store
         self.cache_hits = 0

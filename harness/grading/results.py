@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
-STATUSES = ("passed", "failed", "error", "timeout", "oom", "crashed", "syntax_error")
+Status = Literal["passed", "failed", "error", "timeout", "oom", "crashed", "syntax_error",
+                 "infra_error"]
+"""Every status a graded program can have."""
+STATUSES: tuple[str, ...] = get_args(Status)[:-1]
 """Verdicts on the candidate's code: each has a reward."""
-INFRA_ERROR = "infra_error"
+INFRA_ERROR: Final = "infra_error"
 """The sandbox failed, not the code (a dead or stalled worker, a refused isolation step):
 never a reward, never shown to an agent, never cached; the sample is retried."""
 

@@ -21,7 +21,8 @@ REWARDS: dict[str, RewardFn] = {}
 """name -> reward function; filled by `@register_reward`."""
 
 REWARD_RANGES: dict[str, tuple[float, float]] = {}
-"""name -> (lowest, highest) reward the scheme can give, for agents that rescale."""
+"""name -> (lowest, highest) reward the scheme can give: Thompson sampling maps rewards onto
+[0, 1] with it, the leaderboard scales its learning-curve axes."""
 
 DEFAULT_REWARD = "partial"
 
@@ -81,3 +82,8 @@ def compute_reward(name: str, result: GradeResult) -> float:
     if result.infra:
         raise HarnessError(f"no reward for an infrastructure failure ({result.message})")
     return float(get_reward(name)(result))
+
+
+def lowest_reward() -> float:
+    """The lowest reward any registered scheme gives: where a Beta posterior's 0 sits."""
+    return min(low for low, _ in REWARD_RANGES.values())

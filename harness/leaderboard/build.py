@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from harness.grading.rewards import REWARD_RANGES
 from harness.leaderboard import SCHEMA
 from harness.leaderboard.check import VerifiedRun, check_results
 from harness.leaderboard.publish import write_if_changed
@@ -32,7 +33,6 @@ CSV_COLUMNS = (
     "harness_version", "git_commit",
 )
 STATIC_FILES = ("leaderboard.css", "leaderboard.js")
-REWARD_RANGES = {"binary": (-0.1, 1.0)}
 
 
 @dataclass(frozen=True)

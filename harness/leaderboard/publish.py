@@ -23,7 +23,7 @@ from harness.leaderboard import SCHEMA
 from harness.leaderboard.records import RUN_FILE, SAMPLES_FILE, SampleRecord
 from harness.leaderboard.scores import claims, rnd
 from harness.store import Store
-from harness.tasks.load import Task, find_task
+from harness.tasks.load import Task, find_task, locate_task
 
 RUNNER_SUMMARY_KEYS = ("samples", "passed", "pass_rate", "mean_reward", "completion_tokens")
 """Keys of the runner's stored summary that the published summary must reproduce."""
@@ -46,10 +46,7 @@ def open_store(home: Path) -> Store:
 
 
 def load_finished(store: Store, run_id: str) -> dict[str, Any]:
-    run = store.get_run(run_id)
-    if run is None:
-        known = ", ".join(r["id"] for r in store.list_runs()[-10:]) or "none"
-        raise HarnessError(f"no run '{run_id}' in {store.path}; recent runs: {known}")
+    run = store.require_run(run_id)
     if run["status"] != "finished":
         raise HarnessError(f"run {run_id} is {run['status']}, not finished: only finished runs are "
                            f"published (finish it with `harness run --resume {run_id}`)")
@@ -63,7 +60,7 @@ def verify_tasks(run_id: str, config: dict[str, Any], tasks_dir: Path) -> dict[s
                            "cannot be tied to task versions")
     tasks: dict[str, Task] = {}
     for name, expected in zip(config["tasks"], config["task_hashes"], strict=True):
-        if not (tasks_dir / name / "task.toml").is_file():
+        if locate_task(tasks_dir, name) is None:
             raise HarnessError(f"run {run_id}: task '{name}' is not in {tasks_dir}; publishing needs the "
                                "run's task folders to check their hashes (pass --tasks-dir)")
         try:
@@ -83,11 +80,11 @@ def records_of(store: Store, run_id: str, config: dict[str, Any]) -> list[Sample
     hashes = dict(zip(config["tasks"], config["task_hashes"], strict=True))
     records = []
     for row in store.samples(run_id):
-        if hashes.get(row["task"]) != row["task_hash"]:
-            raise HarnessError(f"run {run_id}: sample (episode {row['episode']}, task '{row['task']}') "
-                               f"has task hash {row['task_hash'][:12]} that the run's config does not list")
-        cached = store.get_response(row["llm_key"])
-        records.append(SampleRecord.from_store_row(row, cached.prompt_tokens if cached else 0))
+        if hashes.get(row.task) != row.task_hash:
+            raise HarnessError(f"run {run_id}: sample (episode {row.episode}, task '{row.task}') "
+                               f"has task hash {row.task_hash[:12]} that the run's config does not list")
+        cached = store.get_response(row.llm_key)
+        records.append(SampleRecord.of(row, cached.prompt_tokens if cached else 0))
     records.sort(key=lambda r: r.key)
     expected = config["episodes"] * len(config["tasks"]) * config["samples"]
     if len(records) != expected:

@@ -8,13 +8,13 @@ instead of failing somewhere in the arithmetic.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 from harness.grading.results import STATUSES
+from harness.sample import Sample
 
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.jsonl"
@@ -50,17 +50,17 @@ class SampleRecord:
         return self.passed / self.total if self.total else 0.0
 
     @classmethod
-    def from_store_row(cls, row: Mapping[str, Any], prompt_tokens: int = 0) -> SampleRecord:
-        result = row["result"]
+    def of(cls, sample: Sample, prompt_tokens: int = 0) -> SampleRecord:
+        """The published subset of a stored sample (no code, no prompt)."""
+        result = sample.result
         return cls(
-            task=row["task"], task_hash=row["task_hash"], template=row["template"],
-            episode=int(row["episode"]), sample=int(row["sample"]), status=row["status"],
-            syntax_ok=bool(result.get("syntax_ok", row["status"] != "syntax_error")),
-            passed=int(row["passed"]), total=int(row["total"]),
-            failed_tests=tuple(t["name"] for t in result.get("tests", ()) if t["outcome"] != "passed"),
-            duration_s=round(float(result.get("duration_s", 0.0)), 6),
-            completion_tokens=int(row.get("completion_tokens") or 0), prompt_tokens=int(prompt_tokens),
-            finish_reason=str(row.get("finish_reason") or ""), reward=float(row["reward"]),
+            task=sample.task, task_hash=sample.task_hash, template=sample.template,
+            episode=sample.episode, sample=sample.sample, status=sample.status,
+            syntax_ok=result.syntax_ok, passed=sample.passed, total=sample.total,
+            failed_tests=tuple(t.name for t in result.tests if t.outcome != "passed"),
+            duration_s=round(result.duration_s, 6),
+            completion_tokens=sample.completion_tokens, prompt_tokens=int(prompt_tokens),
+            finish_reason=sample.finish_reason, reward=float(sample.reward or 0.0),
         )
 
     def to_json(self) -> str:
@@ -133,7 +133,8 @@ class PublishedRun:
 
     @property
     def provenance(self) -> dict[str, Any]:
-        return self.run["provenance"]
+        provenance: dict[str, Any] = self.run["provenance"]
+        return provenance
 
 
 RUN_KEYS = ("schema", "run_id", "name", "provenance", "summary", "per_task", "per_template", "best")

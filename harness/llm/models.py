@@ -167,7 +167,7 @@ def _already_verified(spec: ModelSpec, path: Path, sidecar: Path) -> bool:
     """True when the sidecar vouches for this exact file (same path, size and mtime)."""
     try:
         record = json.loads(sidecar.read_text())
-        return record == {**_stamp(path), "sha256": spec.sha256}
+        return bool(record == {**_stamp(path), "sha256": spec.sha256})
     except (OSError, ValueError):
         return False
 

@@ -93,7 +93,7 @@ class EmbeddedServer:
         self.load_s = 0.0  # seconds from start() until /health answered ok
         self._address = ""
         self._holder: list[Any] = []
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[[list[Any]], EmbeddedServer] | None = None
 
     @classmethod
     def for_model(

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.sample import Sample
+
 BOOTSTRAP = 4000
 """Bootstrap resamples behind every interval."""
 
@@ -92,30 +94,30 @@ def uplift(learned: Mapping[str, Sequence[float]], default: Mapping[str, Sequenc
     return Uplift(point, float(low), float(high))
 
 
-def evaluate(rows: Sequence[Mapping[str, Any]], learning: Sequence[Mapping[str, Any]],
+def evaluate(rows: Sequence[Sample], learning: Sequence[Sample],
              seed: int = 0) -> Evaluation | None:
     """From a run's stored samples (every phase) and its learning samples; None before any
     evaluation answer exists."""
-    sides: dict[str, dict[str, list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    sides: dict[str, dict[str, list[Sample]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
-        if row.get("phase", "learn") != "learn":
-            sides[row["phase"]][row["task"]].append(row)
+        if row.phase != "learn":
+            sides[row.phase][row.task].append(row)
     learned, default = sides.get("eval_learned", {}), sides.get("eval_default", {})
     names = sorted(set(learned) & set(default))
     if not names:
         return None
 
-    def passes(items: list[Mapping[str, Any]]) -> list[float]:
-        return [float(r["status"] == "passed") for r in items]
+    def passes(items: list[Sample]) -> list[float]:
+        return [float(r.status == "passed") for r in items]
 
-    def rewards(items: list[Mapping[str, Any]]) -> list[float]:
-        return [float(r["reward"]) for r in items]
+    def rewards(items: list[Sample]) -> list[float]:
+        return [r.reward or 0.0 for r in items]
 
-    def calls(items: list[Mapping[str, Any]]) -> float:
-        return float(np.mean([int(r.get("calls", 1)) for r in items]))
+    def calls(items: list[Sample]) -> float:
+        return float(np.mean([r.calls for r in items]))
 
     tasks = tuple(
-        TaskEval(task=t, learned=learned[t][0]["template"], default=default[t][0]["template"],
+        TaskEval(task=t, learned=learned[t][0].template, default=default[t][0].template,
                  n=min(len(learned[t]), len(default[t])),
                  learned_pass=float(np.mean(passes(learned[t]))),
                  default_pass=float(np.mean(passes(default[t]))),
@@ -132,9 +134,9 @@ def evaluate(rows: Sequence[Mapping[str, Any]], learning: Sequence[Mapping[str, 
 
 
 def verdict(tasks: Sequence[TaskEval], pass_up: Uplift, reward_up: Uplift,
-            learning: Sequence[Mapping[str, Any]], calls: float) -> str:
+            learning: Sequence[Sample], calls: float) -> str:
     """One honest sentence: never names a winner the evidence does not support."""
-    if learning and all(r["status"] == "passed" for r in learning):
+    if learning and all(r.status == "passed" for r in learning):
         return ("nothing to learn at this budget: every strategy tried passed every test, so no "
                 "way of asking was shown to be better than the default")
     if all(t.learned == t.default for t in tasks):
@@ -150,24 +152,3 @@ def verdict(tasks: Sequence[TaskEval], pass_up: Uplift, reward_up: Uplift,
         if worse and not better:
             return f"the learned strategy is worse than the default on fresh answers: {figure}"
     return f"no evidence at this budget that the learned strategy differs from the default: {figure}"
-
-
-def evaluation_table(ev: Evaluation) -> Any:  # noqa: ANN401 - a rich Table
-    from rich.table import Table
-
-    table = Table(title="fresh answers: learned strategy vs default template (never learned from)")
-    for col in ("task", "learned strategy", "n", "pass@1 learned", "pass@1 default",
-                "reward learned", "reward default", "calls/answer"):
-        table.add_column(col, justify="left" if col in ("task", "learned strategy") else "right")
-    from harness.console import plain
-
-    for t in ev.tasks:
-        table.add_row(plain(t.task), plain(t.learned), str(t.n), f"{t.learned_pass:.2f}", f"{t.default_pass:.2f}",
-                      f"{t.learned_reward:.3f}", f"{t.default_reward:.3f}",
-                      f"{t.learned_calls:.2f} vs {t.default_calls:.2f}")
-    p, r = ev.pass_uplift, ev.reward_uplift
-    table.add_section()
-    table.add_row("uplift (95% CI)", "", "", f"{p.diff:+.3f}", f"[{p.low:+.3f}, {p.high:+.3f}]",
-                  f"{r.diff:+.3f}", f"[{r.low:+.3f}, {r.high:+.3f}]",
-                  f"{ev.learned_calls:.2f} vs {ev.default_calls:.2f}")
-    return table

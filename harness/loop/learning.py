@@ -19,21 +19,25 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.agents import make_agent
+from harness.agents import agent_class, make_agent
 from harness.agents.base import Agent, Context
 from harness.agents.features import TaskHistory, make_context
 from harness.errors import HarnessError, SandboxError
 from harness.grading.results import GradeResult
 from harness.grading.rewards import compute_reward
 from harness.llm.client import LLM, GenerationParams
+from harness.loop.options import RunOptions
 from harness.loop.strategies import DEFAULT_TEMPLATE, Executor, Strategy, StrategySpace
+from harness.sample import Phase, Sample
 from harness.store import Store
 from harness.tasks.load import Task
+
+_OPTIONS = RunOptions()  # the defaults, declared once in harness/loop/options.py
 
 INFRA_LIMIT = 3
 """Sandbox failures in a row (each already retried on fresh workers) that stop a run."""
@@ -45,15 +49,15 @@ class RunConfig:
 
     tasks: tuple[str, ...]
     """Task names, in order."""
-    agent: str = "thompson"
+    agent: str = _OPTIONS.agent
     """Agent that chooses templates (see `harness agents`)."""
-    episodes: int = 8
+    episodes: int = _OPTIONS.episodes
     """Rounds over the tasks; each round makes one decision per task."""
-    samples: int = 4
+    samples: int = _OPTIONS.samples
     """Answers generated per decision (same template)."""
-    reward: str = "partial"
+    reward: str = _OPTIONS.reward
     """Reward scheme over the graded result."""
-    seed: int = 0
+    seed: int = _OPTIONS.seed
     """Seeds the agent and the endpoint's sampling."""
     templates: tuple[str, ...] = ()
     """Strategy ids the agent chooses among (a bare template id: one call at the run's
@@ -66,53 +70,30 @@ class RunConfig:
     """Sampling parameters."""
     task_hashes: tuple[str, ...] = ()
     """Content hashes of the tasks, in the order of `tasks`."""
-    call_price: float = 0.02
+    call_price: float = _OPTIONS.call_price
     """Reward the agent gives up per call beyond the first: a best-of-3 that makes three calls
     must gain 0.04 reward to beat one call. 0 ignores cost. Stored rewards stay undiscounted."""
-    eval_samples: int = 4
+    eval_samples: int = _OPTIONS.eval_samples
     """Fresh answers per task of the learned strategy and of the default template after
     learning (0 skips the evaluation)."""
 
+    agent_options: tuple[tuple[str, str], ...] = ()
+    """`--agent-opt KEY=VALUE` overrides of the agent's Config fields, sorted by key."""
+
     def run_id(self) -> str:
-        digest = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+        data = asdict(self)
+        if not self.agent_options:  # runs from before the field existed keep their ids
+            del data["agent_options"]
+        digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
         return f"run-{digest[:12]}"
 
 
-@dataclass(frozen=True)
-class SampleRow:
-    """One graded answer as stored."""
+Job = tuple[int, Task, int, str, int, Phase]
+"""One sample to produce: (episode, task, sample index, strategy id, first call index, phase)."""
 
-    episode: int
-    task: str
-    sample: int
-    task_hash: str
-    template: str
-    llm_key: str
-    response: str
-    code: str
-    finish_reason: str
-    completion_tokens: int
-    cached: bool
-    result: GradeResult
-    reward: float | None
-    """None only for an infrastructure failure, which is never stored as a sample."""
-    calls: int = 1
-    """Model calls the strategy made for this sample."""
-    visible: str = ""
-    """Pass vector of the kept answer on the visible examples."""
-    phase: str = "learn"
-    """learn, or eval_learned / eval_default for the fresh evaluation answers."""
-
-    def as_store_row(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["result"] = self.result.to_dict()
-        data.update(status=self.result.status, passed=self.result.passed, total=self.result.total)
-        return data
-
-
-EVAL_EPISODES = {"eval_learned": -1, "eval_default": -2}
+EVAL_EPISODES: dict[Phase, int] = {"eval_learned": -1, "eval_default": -2}
 """Evaluation samples are stored under these episode numbers (learning uses 0..)."""
-EVAL_INDEX = {"eval_learned": 2_000_000, "eval_default": 1_000_000}
+EVAL_INDEX: dict[Phase, int] = {"eval_learned": 2_000_000, "eval_default": 1_000_000}
 """First sample index of each evaluation stream: far from any learning answer's."""
 
 
@@ -202,20 +183,19 @@ class Runner:
     def run(self) -> str:
         """Run (or resume) to the end; returns the final status: finished or stopped."""
         recorded = self.store.samples(self.run_id)
-        done_keys = {(r["episode"], r["task"], r["sample"]) for r in recorded}
+        done_keys = {(r.episode, r.task, r.sample) for r in recorded}
         chosen: dict[tuple[int, str], str] = {}
         slots: Counter[tuple[str, str, float]] = Counter()
         by_name = {t.name: t for t in self.tasks}
         for row in recorded:  # replay what a killed run already learned
-            chosen[(row["episode"], row["task"])] = row["template"]
-            if row["task"] in by_name and row["template"] in self.arm_ids:
-                self._reserve(slots, by_name[row["task"]], self.space.get(row["template"]))
-                self.learn(by_name[row["task"]], row["template"], float(row["reward"]),
-                           int(row["calls"]))
-            self._count(row["status"], 0, int(row["calls"]))
+            chosen[(row.episode, row.task)] = row.template
+            if row.task in by_name and row.template in self.arm_ids:
+                self._reserve(slots, by_name[row.task], self.space.get(row.template))
+                self.learn(by_name[row.task], row.template, row.reward or 0.0, row.calls)
+            self._count(row.status, 0, row.calls)
         decisions = [(e, t) for e in range(self.config.episodes) for t in self.tasks]
 
-        def plan() -> Iterator[tuple]:
+        def plan() -> Iterator[Job]:
             for episode, task in decisions:
                 self.progress.episode = episode + 1
                 missing = [k for k in range(self.config.samples)
@@ -232,22 +212,23 @@ class Runner:
             status = self._drain(self._eval_jobs(), learn=False)
         return status
 
-    def _eval_jobs(self) -> Iterator[tuple]:
+    def _eval_jobs(self) -> Iterator[Job]:
         """Fresh answers of the learned strategy and of the default template, per task."""
-        recorded = {(r["episode"], r["task"], r["sample"]) for r in self.store.samples(self.run_id, phase=None)}
+        recorded = {(r.episode, r.task, r.sample) for r in self.store.samples(self.run_id, phase=None)}
         default = Strategy(DEFAULT_TEMPLATE, self.config.params.temperature, "single").id
         for task in self.tasks:
             learned = self.arm_ids[self.agent.best(self.context(task))]
-            for phase, arm in (("eval_learned", learned), ("eval_default", default)):
+            sides: tuple[tuple[Phase, str], ...] = (("eval_learned", learned), ("eval_default", default))
+            for phase, arm in sides:
                 strategy = self.space.get(arm)
                 for j in range(self.config.eval_samples):
                     if (EVAL_EPISODES[phase], task.name, j) not in recorded:
                         yield (EVAL_EPISODES[phase], task, j, arm,
                                EVAL_INDEX[phase] + j * strategy.draws, phase)
 
-    def _drain(self, jobs: Iterator[tuple], learn: bool) -> str:
+    def _drain(self, jobs: Iterator[Job], learn: bool) -> str:
         """Keep `concurrency` samples in flight until `jobs` runs out or a stop is asked."""
-        pending: dict[Future[SampleRow], tuple] = {}
+        pending: dict[Future[Sample], Job] = {}
         executor = ThreadPoolExecutor(max_workers=self.concurrency + 2, thread_name_prefix="sample")
         exhausted = False
         try:
@@ -270,7 +251,7 @@ class Runner:
                         pending[executor.submit(self._sample, *job)] = job
                         continue
                     self.infra_streak = 0
-                    if self.store.add_sample(self.run_id, row.as_store_row()) and learn:
+                    if self.store.add_sample(self.run_id, row) and learn:
                         assert row.reward is not None
                         self.learn(task, arm, row.reward, row.calls)
                         self._count(row.result.status, 0 if row.cached else row.completion_tokens,
@@ -295,7 +276,7 @@ class Runner:
         self.progress.best = best
         return self.arm_ids[arm]
 
-    def _infra_failure(self, row: SampleRow) -> None:
+    def _infra_failure(self, row: Sample) -> None:
         self.store.add_infra_failure(self.run_id, row.task, row.template, row.result.message)
         self.progress.infra += 1
         self.infra_streak += 1
@@ -311,11 +292,11 @@ class Runner:
         self.progress.fresh_tokens += tokens
         self.progress.calls += calls
 
-    def _sample(self, episode: int, task: Task, k: int, arm: str, index: int, phase: str) -> SampleRow:
+    def _sample(self, episode: int, task: Task, k: int, arm: str, index: int, phase: Phase) -> Sample:
         t0 = time.perf_counter()
         answer = self.executor.run(task, self.space.get(arm), index)
         self.progress.llm_s += time.perf_counter() - t0  # wall time of the whole strategy
-        return SampleRow(
+        return Sample(
             episode=episode, task=task.name, sample=k, task_hash=task.hash, template=arm,
             llm_key=answer.llm_key, response=answer.text, code=answer.code,
             finish_reason=answer.finish_reason, completion_tokens=answer.completion_tokens,
@@ -334,20 +315,18 @@ def policy_key(config: RunConfig) -> str:
     return f"{config.agent}|{config.model}|{arms}|{config.reward}"
 
 
-def build_agent(config: RunConfig, space: StrategySpace, store: Store, fresh: bool) -> tuple[Agent, bool]:
-    """The run's agent, warm-started from the store unless `fresh`."""
+def build_agent(config: RunConfig, space: StrategySpace, store: Store,
+                warm_start: bool) -> tuple[Agent, bool]:
+    """The run's agent, and whether it was warm-started from the policy stored by earlier runs
+    of the same agent, model, arms and reward (only when `warm_start`)."""
     from harness.agents.features import FEATURE_DIM
 
     budget = config.episodes * config.samples  # rewards per task in this run
-    overrides: dict[str, Any] = {}
-    if config.agent == "successive_halving":  # plans its rounds from the budget
-        overrides["budget"] = budget
-    if config.agent == "ppo":  # several updates within a run, not one after its end
-        overrides["rollout"] = max(4, min(32, budget * len(config.tasks) // 4))
-        overrides["minibatch"] = max(2, overrides["rollout"] // 2)
+    overrides = {**agent_class(config.agent).sized_for(budget, len(config.tasks)),
+                 **dict(config.agent_options)}  # what the user set wins
     agent = make_agent(config.agent, space.arm_space(), FEATURE_DIM, config.seed, **overrides)
     warm = False
-    if not fresh and (saved := store.get_policy(policy_key(config))) is not None:
+    if warm_start and (saved := store.get_policy(policy_key(config))) is not None:
         if saved["agent"] == agent.name:
             try:
                 agent.load_state(saved["state"])
@@ -357,14 +336,14 @@ def build_agent(config: RunConfig, space: StrategySpace, store: Store, fresh: bo
     return agent, warm
 
 
-def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(rows: Sequence[Sample]) -> dict[str, Any]:
     """The run's headline numbers, as stored with the run and checked by the leaderboard."""
     n = len(rows)
-    passed = sum(r["status"] == "passed" for r in rows)
+    passed = sum(r.status == "passed" for r in rows)
     return {
         "samples": n,
         "passed": passed,
         "pass_rate": passed / n if n else 0.0,
-        "mean_reward": sum(float(r["reward"]) for r in rows) / n if n else 0.0,
-        "completion_tokens": sum(int(r.get("completion_tokens") or 0) for r in rows),
+        "mean_reward": sum(r.reward or 0.0 for r in rows) / n if n else 0.0,
+        "completion_tokens": sum(r.completion_tokens for r in rows),
     }

@@ -29,7 +29,7 @@ from harness.errors import HarnessError
 from harness.grading.extract import extract_code
 from harness.grading.results import GradeResult
 from harness.llm.client import LLM, Completion
-from harness.prompts.space import ALIASES, TemplateSpace, default_space, render
+from harness.prompts.space import ALIASES, TemplateSpace, default_space, readable_name, render
 from harness.tasks.load import Task, visible_checks
 
 SELECTIONS = ("single", "best_of_2", "best_of_3", "best_of_5", "repair")
@@ -68,6 +68,19 @@ class Strategy:
         return 2 if self.selection == "repair" else self.draws
 
 
+def strategy_name(arm_id: str) -> str:
+    """A strategy id people can read: "reference+hints t0.8 best of 3" for
+    "p0-o0-d1-s1-e1-c0-h1-f1@t0.8/best_of_3"."""
+    template, _, rest = arm_id.partition("@")
+    temperature, _, selection = rest.partition("/")
+    name = readable_name(template)
+    if temperature:
+        name += f" {temperature}"
+    if selection and selection != "single":
+        name += " " + selection.replace("_", " ")
+    return name
+
+
 def parse_strategy(arm_id: str, default_temperature: float, space: TemplateSpace | None = None) -> Strategy:
     """`TEMPLATE[@tT][/SELECTION]`; a bare template id is one call at `default_temperature`
     (what every run stored before strategies existed)."""
@@ -103,7 +116,6 @@ STRATEGY_PRESETS: dict[str, tuple[str, tuple[str, ...] | str, tuple[float, ...] 
 """name -> (description, template ids or a template preset, temperatures (None: the run's),
 selections). Template presets (content, quick, style, all) are strategy presets too: one call
 at the run's temperature."""
-DEFAULT_STRATEGY_PRESET = "default"
 
 
 @dataclass(frozen=True)

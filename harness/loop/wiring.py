@@ -11,51 +11,22 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-
+from harness.agents.base import Agent
 from harness.errors import HarnessError
 from harness.llm.client import GenerationParams
-from harness.llm.endpoints import EndpointRequest, describe_endpoint, open_endpoint
+from harness.llm.endpoints import describe_endpoint, open_endpoint
 from harness.loop.evaluation import evaluate
-from harness.loop.learning import Progress, RunConfig, Runner, build_agent, summarise
-from harness.loop.strategies import DEFAULT_STRATEGY_PRESET, StrategySpace, strategy_space
+from harness.loop.learning import RunConfig, Runner, build_agent, summarise
+from harness.loop.options import RunOptions
+from harness.loop.strategies import StrategySpace, strategy_space
 from harness.store import Store
-from harness.tasks.load import Task, find_task, select_tasks
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What `harness run` was asked to do, straight from the flags."""
-
-    tasks: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    agent: str = "thompson"
-    episodes: int = 8
-    samples: int = 4
-    reward: str = "partial"
-    seed: int = 0
-    preset: str = DEFAULT_STRATEGY_PRESET
-    templates: tuple[str, ...] = ()
-    template: str | None = None
-    endpoint: EndpointRequest = EndpointRequest()
-    params: GenerationParams = GenerationParams()
-    tasks_dir: Path = Path("tasks")
-    home: Path = Path(".harness")
-    workers: int = 2
-    fresh: bool = False
-    resume: str | None = None
-    use_cache: bool = True
-    command: str = ""
-    call_price: float = 0.02
-    eval_samples: int = 4
+from harness.tasks.load import Task, TaskDirs, find_task, select_tasks
+from harness.tasks.sources import task_sources
 
 
 def choose_space(options: RunOptions) -> StrategySpace:
@@ -83,25 +54,29 @@ def config_from(options: RunOptions, tasks: list[Task], space: StrategySpace) ->
         samples=options.samples, reward=options.reward, seed=options.seed, templates=space.ids,
         model=model, endpoint=endpoint_id, params=options.params,
         task_hashes=tuple(t.hash for t in tasks), call_price=options.call_price,
-        eval_samples=options.eval_samples,
+        eval_samples=options.eval_samples, agent_options=tuple(sorted(options.agent_options)),
     )
 
 
 def config_from_stored(data: dict[str, Any]) -> RunConfig:
     params = GenerationParams(**{**data["params"], "stop": tuple(data["params"].get("stop", ()))})
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k != "params"}
+    fields: dict[str, Any] = {
+        k: tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v
+        for k, v in data.items() if k != "params"}  # JSON lists back to the config's tuples
     return RunConfig(**fields, params=params)
 
 
 def resolve_resume(store: Store, options: RunOptions) -> tuple[RunConfig, str]:
-    run = store.get_run(options.resume or "")
-    if run is None:
-        known = ", ".join(r["id"] for r in store.list_runs()[-10:]) or "none"
-        raise HarnessError(f"no run '{options.resume}' in {store.path}; recent runs: {known}")
+    run = store.require_run(options.resume or "")
     return config_from_stored(run["config"]), run["id"]
 
 
-def load_run_tasks(config: RunConfig, tasks_dir: Path) -> list[Task]:
+def _search(options: RunOptions) -> TaskDirs:
+    """The folders to read tasks from: as given, else the default lookup order."""
+    return task_sources() if options.tasks_dir is None else options.tasks_dir
+
+
+def load_run_tasks(config: RunConfig, tasks_dir: TaskDirs) -> list[Task]:
     tasks = [find_task(tasks_dir, name) for name in config.tasks]
     for task, expected in zip(tasks, config.task_hashes, strict=True):
         if expected and task.hash != expected:
@@ -110,19 +85,29 @@ def load_run_tasks(config: RunConfig, tasks_dir: Path) -> list[Task]:
     return tasks
 
 
-def progress_table(p: Progress, run_id: str, episodes: int) -> Table:
-    table = Table.grid(padding=(0, 2))
-    bar_width = 30
-    filled = int(bar_width * p.done / p.total) if p.total else 0
-    table.add_row(f"[bold]{run_id}[/]", f"[cyan]{'━' * filled}[/][dim]{'━' * (bar_width - filled)}[/]",
-                  f"{p.done}/{p.total} samples", f"episode {p.episode}/{episodes}")
-    table.add_row("best so far", f"[green]{p.best}[/]", f"pass {p.pass_rate:.2f}",
-                  f"{p.tokens_per_s:.1f} tok/s")
-    return table
+Log = Callable[[str], None]
+"""Where a run's status lines go (rich markup allowed); the Python API drops them by default."""
+
+Watch = Callable[[Runner, RunConfig, str], AbstractContextManager[object]]
+"""Entered around the learning loop: the CLI's live progress and Ctrl-C handling."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run left behind: enough to report on it without reading the store again."""
+
+    run_id: str
+    status: str
+    """finished or stopped (resumable)."""
+    store: Store
+    space: StrategySpace
+    tasks: tuple[Task, ...]
+    agent: Agent | None
+    """The agent as it ended (None when the run was already finished)."""
 
 
 @contextmanager
-def graceful_interrupt(runner: Runner, err: Console) -> Iterator[None]:
+def graceful_interrupt(runner: Runner, log: Log) -> Iterator[None]:
     """The first Ctrl-C asks the runner to stop after the samples in flight; a second one stops now.
 
     A KeyboardInterrupt raised wherever the main thread happens to be can land after the loop
@@ -138,7 +123,7 @@ def graceful_interrupt(runner: Runner, err: Console) -> Iterator[None]:
         if runner.stop_requested:
             raise KeyboardInterrupt
         runner.stop_requested = True
-        err.print("[yellow]stopping after the samples in flight[/] (Ctrl-C again to stop at once)")
+        log("[yellow]stopping after the samples in flight[/] (Ctrl-C again to stop at once)")
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -147,11 +132,14 @@ def graceful_interrupt(runner: Runner, err: Console) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
-    """Run, resume, or show a finished run; returns the run id and its status."""
+def _quiet(_message: str) -> None:
+    pass
+
+
+def start(options: RunOptions, log: Log = _quiet, watch: Watch | None = None) -> RunOutcome:
+    """Run, resume, or find a finished run. Prints nothing: status lines go to `log`."""
     from harness.grading.grader import Grader, open_sandbox
     from harness.llm.client import LLM
-    from harness.loop.report import print_run_report
     from harness.provenance import base_provenance
     from harness.sandbox.pool import SandboxConfig
 
@@ -161,10 +149,10 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
         space = strategy_space("resumed", config.params.temperature, config.templates)
         endpoint_request = replace(options.endpoint, model=options.endpoint.model or config.model)
         options = replace(options, agent=config.agent, reward=config.reward, endpoint=endpoint_request)
-        tasks = load_run_tasks(config, options.tasks_dir)
+        tasks = load_run_tasks(config, _search(options))
     else:
         validate_names(options)
-        tasks = select_tasks(options.tasks_dir, options.tasks, options.tags)
+        tasks = select_tasks(_search(options), options.tasks, options.tags)
         if not tasks:
             raise HarnessError("no tasks chosen: pass --task NAME (repeatable) or --tag TAG")
         space = choose_space(options)
@@ -174,17 +162,17 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
             run_id = f"{run_id}-{secrets.token_hex(3)}"
     existing = store.get_run(run_id)
     if existing and existing["status"] == "finished":
-        err.print(f"run {run_id} already finished; showing its stored results "
-                  "(no model call, no sandbox run; --fresh starts a new run)")
-        print_run_report(store, run_id, out, space, tasks)
-        return run_id, "finished"
+        log(f"run {run_id} already finished; showing its stored results "
+            "(no model call, no sandbox run; --fresh starts a new run)")
+        return RunOutcome(run_id, "finished", store, space, tuple(tasks), None)
     if existing:
-        err.print(f"resuming run {run_id} ({len(store.samples(run_id))} samples recorded)")
-    with open_endpoint(options.endpoint, options.home, log=err.print) as endpoint:
-        with err.status("starting sandbox"):
-            sandbox = open_sandbox(SandboxConfig(workers=options.workers), log=err.print)
+        log(f"resuming run {run_id} ({len(store.samples(run_id))} samples recorded)")
+    with open_endpoint(options.endpoint, options.home, log=log) as endpoint:
+        log("starting sandbox")
+        sandbox = open_sandbox(SandboxConfig(workers=options.workers), log=log)
         grader = Grader(sandbox, store)
-        agent, warm = build_agent(config, space, store, fresh=options.fresh or bool(existing))
+        agent, warm = build_agent(config, space, store,
+                                  warm_start=not (options.fresh or existing))
         initial_key = f"init|{run_id}"
         if existing and (initial := store.get_policy(initial_key)) is not None:
             agent.load_state(initial["state"])  # the policy this run warm-started from
@@ -203,10 +191,9 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
                         concurrency=options.endpoint.parallel)
         status = "stopped"
         started = time.perf_counter()
+        around = watch(runner, config, run_id) if watch else graceful_interrupt(runner, log)
         try:
-            with Live(progress_table(runner.progress, run_id, config.episodes), console=err,
-                      refresh_per_second=4, transient=True) as live, graceful_interrupt(runner, err):
-                runner.on_progress = lambda p: live.update(progress_table(p, run_id, config.episodes))
+            with around:
                 status = runner.run()
         except KeyboardInterrupt:
             status = "stopped"  # a second Ctrl-C: the samples in flight are dropped, not recorded
@@ -224,6 +211,5 @@ def execute(options: RunOptions, out: Console, err: Console) -> tuple[str, str]:
                 summary["evaluation"] = evaluation.to_dict()
             store.finish_run(run_id, status, summary)
             if status == "stopped":
-                err.print(f"[yellow]stopped[/]; resume with: harness run --resume {run_id}")
-    print_run_report(store, run_id, out, space, tasks, agent=agent)
-    return run_id, status
+                log(f"[yellow]stopped[/]; resume with: harness run --resume {run_id}")
+    return RunOutcome(run_id, status, store, space, tuple(tasks), agent)

@@ -465,6 +465,36 @@ def _describe(components: tuple[Component, ...], factors: tuple[int, ...]) -> st
     )
 
 
+def readable_name(template_id: str, components: tuple[Component, ...] = COMPONENTS) -> str:
+    """A short name people can read in an 80-column table: an alias, or the nearest alias and
+    what differs from it ("reference+hints", "reference-examples, format=plan-then-code").
+    Ids that are not factored (named templates, unknown text) come back unchanged."""
+    for alias, alias_id in ALIASES.items():
+        if template_id == alias_id:
+            return alias
+    parts = template_id.split("-")
+    if len(parts) != len(components) or any(
+            p[:1] != c.key or not p[1:].isdigit() or int(p[1:]) >= len(c.options)
+            for p, c in zip(parts, components, strict=True)):
+        return template_id
+    factors = [int(p[1:]) for p in parts]
+
+    def diff(alias_id: str) -> list[str]:
+        base = [int(p[1:]) for p in alias_id.split("-")]
+        out = []
+        for c, mine, theirs in zip(components, factors, base, strict=True):
+            if mine == theirs:
+                continue
+            if len(c.options) == 2:
+                out.append(("+" if mine else "-") + c.name.replace("_", " "))
+            else:
+                out.append(f", {c.name}={c.options[mine].name}")
+        return out
+
+    alias, changes = min(((a, diff(i)) for a, i in ALIASES.items()), key=lambda x: len(x[1]))
+    return alias + "".join(changes)
+
+
 @dataclass(frozen=True)
 class TemplateSpace:
     """The arms (`templates`, in arm order) plus everything `get()` can resolve."""

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.grading.grader import Grader, Sandbox, job_for
+from harness.grading.grader import Grader, StartedPool, job_for
 from harness.sandbox.pool import docker_run_args
 from harness.tasks.load import Task
 
@@ -93,7 +93,7 @@ def bench_pool(grader: Grader, task: Task, codes: list[str]) -> BenchRow:
     return BenchRow(f"warm pool ({workers} workers)", len(codes), seconds, median, passed)
 
 
-def bench_docker_run(sandbox: Sandbox, task: Task, codes: list[str], workers: int) -> BenchRow:
+def bench_docker_run(sandbox: StartedPool, task: Task, codes: list[str], workers: int) -> BenchRow:
     def one(code: str) -> bool:
         job = {**job_for(task, code, sandbox.config), "id": "x"}
         args = docker_run_args(sandbox.image_tag, sandbox.config, f"harness-bench-{time.monotonic_ns()}", "bench")
@@ -116,7 +116,8 @@ def bench_host(task: Task, codes: list[str], workers: int) -> BenchRow:
                 local.dir = Path(tempfile.mkdtemp(dir=tmp))
                 (local.dir / "tests.py").write_text(task.tests_source)
                 (local.dir / "run.py").write_text(runner)
-            return local.dir
+            folder: Path = local.dir
+            return folder
 
         def one(code: str) -> bool:
             d = folder()

@@ -16,9 +16,12 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.sandbox.pool import SandboxConfig, docker_run_args
+
+if TYPE_CHECKING:
+    from harness.tasks.load import Task
 
 MIB = 2**20
 ALLOWED_ENV = {"PATH", "HOSTNAME", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
@@ -156,7 +159,8 @@ def probe_container(image: str, config: SandboxConfig) -> dict[str, Any]:
                           stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip()[:300] or f"exit code {proc.returncode}")
-    return json.loads(proc.stdout)
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
 
 
 def _int(value: object) -> int | None:
@@ -383,7 +387,7 @@ def candidate_bounds(config: SandboxConfig) -> dict[str, int]:
             "nofile": limits["nofile"], "core": 0}
 
 
-def probe_task(config: SandboxConfig):  # noqa: ANN201 - Task is imported lazily
+def probe_task(config: SandboxConfig) -> Task:
     """An in-memory task whose judge asserts on what the candidate process sees."""
     import hashlib
 
@@ -412,10 +416,10 @@ def parse_report(message: str) -> dict[str, Any] | None:
 
 
 def _rlimit_detail(pair: object) -> str:
-    try:
-        soft, hard = pair  # type: ignore[misc]
-    except (TypeError, ValueError):
+    if not (isinstance(pair, list | tuple) and len(pair) == 2
+            and all(isinstance(v, int) for v in pair)):
         return "not reported"
+    soft, hard = pair
 
     def show(v: int) -> str:
         return "unlimited" if v < 0 else (f"{v / MIB:g} MiB" if v >= MIB else str(v))

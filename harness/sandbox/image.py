@@ -18,8 +18,13 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.errors import SandboxError
+from harness.resources import DOCKERFILE, WORKER, WORKER_DIR, resource_root
+
+DockerClient = Any
+"""A `docker.DockerClient`: the docker SDK ships no type information (imported lazily)."""
 
 IMAGE_REPO = "harness-sandbox"
 BASE_REPO = "harness-sandbox-base"
@@ -42,11 +47,11 @@ class ImageInputs:
 
     @property
     def dockerfile(self) -> Path:
-        return self.root / "Dockerfile.sandbox"
+        return self.root / DOCKERFILE
 
     @property
     def worker_dir(self) -> Path:
-        return self.root / "sandbox"
+        return self.root / WORKER_DIR
 
     def files(self) -> list[Path]:
         return [self.dockerfile, *sorted(self.worker_dir.glob("*.py"))]
@@ -64,17 +69,31 @@ class ImageInputs:
 
 
 def project_root() -> Path:
-    """The folder holding Dockerfile.sandbox: $HARNESS_ROOT, the source checkout, or cwd."""
-    candidates = [os.environ.get("HARNESS_ROOT"), Path(__file__).resolve().parents[2], Path.cwd()]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "Dockerfile.sandbox").is_file():
-            return Path(candidate)
-    raise SandboxError(
-        "Dockerfile.sandbox not found: run from the harness checkout or set HARNESS_ROOT"
-    )
+    """The folder holding Dockerfile.sandbox and sandbox/: $HARNESS_ROOT when set (to try edited
+    sandbox files with an installed harness), else the installed package data or the checkout.
+
+    The image tag hashes paths relative to this folder, so every root with the same bytes gives
+    the same tag."""
+    override = os.environ.get("HARNESS_ROOT", "")
+    if override:
+        root = Path(override)
+        missing = [name for name in (DOCKERFILE, WORKER) if not (root / name).is_file()]
+        if missing:
+            raise SandboxError(
+                f"HARNESS_ROOT={override}: no {' or '.join(missing)} there; point HARNESS_ROOT "
+                "at a harness checkout or unset it to use the installed sandbox files"
+            )
+        return root
+    found = resource_root()
+    if found is None:
+        raise SandboxError(
+            f"{DOCKERFILE} and {WORKER} not found in the installed harness package or its "
+            "checkout; reinstall harness, or set HARNESS_ROOT to a harness checkout"
+        )
+    return found
 
 
-def docker_client():  # noqa: ANN201 - docker is imported lazily
+def docker_client() -> DockerClient:
     """A connected Docker client, or a SandboxError that says how to start Docker."""
     import docker
     from docker.errors import DockerException
@@ -91,7 +110,7 @@ def docker_client():  # noqa: ANN201 - docker is imported lazily
     return client
 
 
-def image_exists(client, tag: str) -> bool:  # noqa: ANN001
+def image_exists(client: DockerClient, tag: str) -> bool:
     from docker.errors import ImageNotFound
 
     try:
@@ -101,7 +120,7 @@ def image_exists(client, tag: str) -> bool:  # noqa: ANN001
         return False
 
 
-def ensure_image(client, inputs: ImageInputs | None = None, log: Log = print, force: bool = False) -> str:  # noqa: ANN001
+def ensure_image(client: DockerClient, inputs: ImageInputs | None = None, log: Log = print, force: bool = False) -> str:
     """Return the tag of a ready sandbox image, building it if needed."""
     inputs = inputs or ImageInputs(project_root())
     tag = inputs.tag
@@ -125,7 +144,7 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
 
 
-def _build(client, inputs: ImageInputs, tag: str, base: str | None) -> None:  # noqa: ANN001
+def _build(client: DockerClient, inputs: ImageInputs, tag: str, base: str | None) -> None:
     buildargs = {"BASE": base} if base else {}
     with tempfile.TemporaryDirectory(prefix="harness-ctx-") as ctx:
         shutil.copy(inputs.dockerfile, Path(ctx) / "Dockerfile")
@@ -166,7 +185,7 @@ def base_tag(packages: list[str]) -> str:
     return f"{BASE_REPO}:{hashlib.sha256(' '.join(packages).encode()).hexdigest()[:16]}"
 
 
-def ensure_debian_base(client, log: Log = print) -> str:  # noqa: ANN001
+def ensure_debian_base(client: DockerClient, log: Log = print) -> str:
     packages = python_closure()
     tag = base_tag(packages)
     if image_exists(client, tag):

@@ -46,6 +46,10 @@ that is starting right now; older ones are what a failed `docker run` leaves beh
 _HOST = socket.gethostname()
 
 
+WORKER_PROTOCOL = 1
+"""The grading semantics sandbox/worker.py implements (its PROTOCOL, sent in its hello). Bump
+both together: it is part of every grading cache key, so old verdicts are not reused."""
+
 @dataclass(frozen=True)
 class SandboxConfig:
     """Resource limits and pool size. Part of the execution-cache key."""
@@ -253,7 +257,8 @@ class Worker:
             return None
         if line is None:
             return None
-        return json.loads(line)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
 
     def wait_hello(self, timeout: float = 30.0) -> dict[str, Any]:
         hello = self._read(timeout)
@@ -261,6 +266,11 @@ class Worker:
             self.kill()
             detail = " | ".join(self.stderr) or "no output"
             raise SandboxError(f"sandbox worker {self.name} did not start: {detail[:300]}")
+        if hello.get("protocol") != WORKER_PROTOCOL:
+            self.kill()
+            raise SandboxError(f"sandbox worker {self.name} speaks protocol {hello.get('protocol')}, "
+                               f"this harness {WORKER_PROTOCOL}: rebuild the image with "
+                               "`harness sandbox build --force`")
         return hello
 
     def request(self, job: dict[str, Any], timeout: float) -> dict[str, Any] | None:

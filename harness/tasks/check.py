@@ -6,17 +6,18 @@ each fail at least one test, else the tests could pass code that does nothing.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.progress import Progress
-from rich.table import Table
-
-from harness.console import console, plain
 from harness.errors import TaskError
 from harness.grading.results import GradeResult
-from harness.tasks.load import Task, load_task
+from harness.tasks.load import Task, TaskDirs, check_folders, load_task
+
+if TYPE_CHECKING:
+    from harness.grading.grader import Grader
 
 STUBS = {
     "returns None": "def {name}(*args, **kwargs):\n    return None\n",
@@ -33,14 +34,13 @@ class TaskCheck:
     reason: str
     tests: int = 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON record `harness tasks check --json` prints, one per task."""
+        return {"task": self.name, "ok": self.ok, "reason": self.reason, "tests": self.tests}
 
-def candidate_folders(tasks_dir: Path, names: tuple[str, ...]) -> list[Path]:
-    if not tasks_dir.is_dir():
-        raise TaskError(f"{tasks_dir}: tasks directory not found (set --tasks-dir or HARNESS_TASKS_DIR)")
-    if names:
-        return [tasks_dir / name for name in names]
-    return sorted(p for p in tasks_dir.iterdir()
-                  if p.is_dir() and not p.name.startswith((".", "_")))
+
+def candidate_folders(tasks_dir: TaskDirs, names: tuple[str, ...]) -> list[Path]:
+    return check_folders(tasks_dir, names)
 
 
 def verdict(task: Task, reference: GradeResult, stubs: dict[str, GradeResult]) -> TaskCheck:
@@ -57,7 +57,11 @@ def verdict(task: Task, reference: GradeResult, stubs: dict[str, GradeResult]) -
     return TaskCheck(task.name, True, "ok", reference.total)
 
 
-def check_tasks(tasks_dir: Path, names: tuple[str, ...], grader, progress: Progress | None = None) -> list[TaskCheck]:  # noqa: ANN001
+def check_tasks(tasks_dir: Path, names: tuple[str, ...], grader: Grader,
+                on_start: Callable[[int], None] = lambda _total: None,
+                on_graded: Callable[[], None] = lambda: None) -> list[TaskCheck]:
+    """Verdicts sorted by task name. `on_start` gets the number of programs to grade (reference
+    solutions and stubs), `on_graded` is called after each, from grading threads: progress."""
     checks: list[TaskCheck] = []
     tasks: list[Task] = []
     for folder in candidate_folders(tasks_dir, names):
@@ -69,8 +73,8 @@ def check_tasks(tasks_dir: Path, names: tuple[str, ...], grader, progress: Progr
     for task in tasks:
         items.append((task, task.solution_source))
         items.extend((task, stub.format(name=task.entry_point)) for stub in STUBS.values())
-    bar = progress.add_task("grading", total=len(items)) if progress else None
-    results = grader.grade_many(items, on_done=(lambda i, r: progress.advance(bar)) if progress else None)
+    on_start(len(items))
+    results = grader.grade_many(items, on_done=lambda _i, _r: on_graded())
     per = len(STUBS) + 1
     for index, task in enumerate(tasks):
         chunk = results[index * per:(index + 1) * per]
@@ -78,27 +82,17 @@ def check_tasks(tasks_dir: Path, names: tuple[str, ...], grader, progress: Progr
     return sorted(checks, key=lambda c: c.name)
 
 
-def check_tasks_cli(tasks_dir: Path, names: tuple[str, ...], home: Path, workers: int, as_json: bool) -> bool:
+@contextmanager
+def check_grader(home: Path, workers: int,
+                 log: Callable[[str], None] = lambda _m: None) -> Iterator[Grader]:
+    """A grader on a fresh sandbox pool, with the run store's cache; closed on exit."""
     from harness.grading.grader import Grader, open_sandbox
     from harness.sandbox.pool import SandboxConfig
     from harness.store import Store
 
-    err = console(stderr=True)
-    sandbox = open_sandbox(SandboxConfig(workers=workers), log=err.print)
+    sandbox = open_sandbox(SandboxConfig(workers=workers), log=log)
     grader = Grader(sandbox, Store(home))
     try:
-        with Progress(console=err, transient=True) as progress:
-            checks = check_tasks(tasks_dir, names, grader, progress)
+        yield grader
     finally:
         grader.close()
-    if as_json:
-        for c in checks:
-            print(json.dumps({"task": c.name, "ok": c.ok, "reason": c.reason, "tests": c.tests}))
-    else:
-        table = Table(title=f"tasks check: {sum(c.ok for c in checks)}/{len(checks)} ok")
-        for col in ("task", "ok", "tests", "reason"):
-            table.add_column(col)
-        for c in checks:
-            table.add_row(plain(c.name), "[green]yes[/]" if c.ok else "[red]no[/]", str(c.tests), plain(c.reason))
-        console().print(table)
-    return all(c.ok for c in checks)

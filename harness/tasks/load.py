@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.grading.ast_guard import parse
 from harness.errors import TaskError
+from harness.grading.ast_guard import parse
+from harness.tasks.sources import FLAG, TaskSearch, TaskSource
 
 DIFFICULTIES = ("easy", "medium", "hard")
 TASK_FILES = ("task.toml", "tests.py", "solution.py")
@@ -187,27 +189,104 @@ def load_task(folder: Path | str) -> Task:
     )
 
 
-def task_folders(tasks_dir: Path) -> list[Path]:
-    if not tasks_dir.is_dir():
-        raise TaskError(f"{tasks_dir}: tasks directory not found (set --tasks-dir or HARNESS_TASKS_DIR)")
-    return sorted(p for p in tasks_dir.iterdir() if p.is_dir() and (p / "task.toml").exists())
+TaskDirs = Path | Sequence[TaskSource]
+"""Where to look for tasks: one folder (a plain Path, as given), or the labelled folders of
+`harness.tasks.sources.task_sources` in lookup order."""
 
 
-def load_tasks(tasks_dir: Path) -> list[Task]:
+def as_sources(tasks_dir: TaskDirs) -> list[TaskSource]:
+    """A plain Path is one folder chosen explicitly, exactly as before the lookup order."""
+    if isinstance(tasks_dir, str | os.PathLike):
+        return [TaskSource(FLAG, Path(tasks_dir))]
+    return list(tasks_dir)
+
+
+def describe_dirs(tasks_dir: TaskDirs) -> str:
+    """The folders for messages: a plain Path as given, sources with their labels."""
+    if isinstance(tasks_dir, str | os.PathLike):
+        return str(tasks_dir)
+    return str(TaskSearch(tasks_dir))
+
+
+def _existing(source: TaskSource) -> Path:
+    if not source.path.is_dir():
+        raise TaskError(
+            f"{source.path}: tasks directory not found (set --tasks-dir or HARNESS_TASKS_DIR)"
+        )
+    return source.path
+
+
+def located_folders(tasks_dir: TaskDirs) -> list[tuple[Path, TaskSource]]:
+    """Every task folder (one holding task.toml) with its source, by name; when two sources
+    hold the same name the earlier one wins, as it does for `find_task`."""
+    found: dict[str, tuple[Path, TaskSource]] = {}
+    for source in as_sources(tasks_dir):
+        for folder in _existing(source).iterdir():
+            if folder.is_dir() and (folder / "task.toml").exists():
+                found.setdefault(folder.name, (folder, source))
+    return [found[name] for name in sorted(found)]
+
+
+def task_folders(tasks_dir: TaskDirs) -> list[Path]:
+    return [folder for folder, _ in located_folders(tasks_dir)]
+
+
+def load_tasks(tasks_dir: TaskDirs) -> list[Task]:
     return [load_task(folder) for folder in task_folders(tasks_dir)]
 
 
-def find_task(tasks_dir: Path, name: str) -> Task:
-    folder = tasks_dir / name
-    if not (folder / "task.toml").exists():
+def load_located_tasks(tasks_dir: TaskDirs) -> list[tuple[Task, TaskSource]]:
+    """Every task with the source it came from (for `harness tasks list`)."""
+    return [(load_task(folder), source) for folder, source in located_folders(tasks_dir)]
+
+
+def locate_task(tasks_dir: TaskDirs, name: str) -> tuple[Path, TaskSource] | None:
+    """The folder of task `name` in the first source that has it; None when none has."""
+    if not NAME_RE.match(name):  # never a path: "../x" must not reach outside the sources
+        return None
+    for source in as_sources(tasks_dir):
+        folder = _existing(source) / name
+        if (folder / "task.toml").exists():
+            return folder, source
+    return None
+
+
+def find_located_task(tasks_dir: TaskDirs, name: str) -> tuple[Task, TaskSource]:
+    found = locate_task(tasks_dir, name)
+    if found is None:
         known = [p.name for p in task_folders(tasks_dir)]
         hint = ", ".join(known[:30]) + (" ..." if len(known) > 30 else "")
-        raise TaskError(f"unknown task '{name}' in {tasks_dir}; known tasks: {hint or 'none'}")
-    return load_task(folder)
+        raise TaskError(
+            f"unknown task '{name}' in {describe_dirs(tasks_dir)}; known tasks: {hint or 'none'}"
+        )
+    return load_task(found[0]), found[1]
+
+
+def find_task(tasks_dir: TaskDirs, name: str) -> Task:
+    return find_located_task(tasks_dir, name)[0]
+
+
+def check_folders(tasks_dir: TaskDirs, names: Sequence[str] = ()) -> list[Path]:
+    """The folders `harness tasks check` judges: each named one (a missing one then fails in
+    `load_task` with its path), else every folder not starting with "." or "_", with or
+    without task.toml, so that broken ones are reported too. Earlier sources win by name."""
+    sources = as_sources(tasks_dir)
+    if names:
+        folders = []
+        for name in names:
+            hits = [s.path / name for s in sources if (_existing(s) / name).is_dir()]
+            folders.append(hits[0] if hits else _existing(sources[0]) / name)
+        return folders
+    found: dict[str, Path] = {}
+    for source in sources:
+        for folder in _existing(source).iterdir():
+            if folder.is_dir() and not folder.name.startswith((".", "_")):
+                found.setdefault(folder.name, folder)
+    return [found[name] for name in sorted(found)]
 
 
 def select_tasks(
-    tasks_dir: Path, names: Iterable[str] = (), tags: Iterable[str] = ()
+    tasks_dir: TaskDirs, names: Iterable[str] = (), tags: Iterable[str] = ()
 ) -> list[Task]:
     """Tasks named explicitly plus tasks carrying any of `tags`, without duplicates."""
     names, tags = list(names), set(tags)
@@ -217,7 +296,9 @@ def select_tasks(
             if tags & set(task.tags):
                 chosen.setdefault(task.name, task)
         if not chosen:
-            raise TaskError(f"no task in {tasks_dir} has tag(s) {', '.join(sorted(tags))}")
+            raise TaskError(
+                f"no task in {describe_dirs(tasks_dir)} has tag(s) {', '.join(sorted(tags))}"
+            )
     return list(chosen.values())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.panel import Panel
@@ -11,32 +12,48 @@ from rich.table import Table
 
 from harness.console import console, plain
 from harness.errors import TaskError
-from harness.tasks.load import NAME_RE, find_task, load_tasks
+from harness.tasks.load import (
+    NAME_RE,
+    Task,
+    TaskDirs,
+    describe_dirs,
+    find_located_task,
+    load_located_tasks,
+)
+from harness.tasks.sources import TaskSource, new_task_dir
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
-def list_tasks(tasks_dir: Path, tags: tuple[str, ...], difficulty: str | None, as_json: bool) -> None:
-    tasks = [t for t in load_tasks(tasks_dir)
-             if (not tags or set(tags) & set(t.tags)) and (difficulty is None or t.difficulty == difficulty)]
-    tasks.sort(key=lambda t: (DIFFICULTY_ORDER.get(t.difficulty, 9), t.name))
+def list_tasks(tasks_dir: TaskDirs, tags: tuple[str, ...], difficulty: str | None,
+               as_json: bool) -> list[tuple[Task, TaskSource]]:
+    """Print the matching tasks (a table, or JSON lines) with the source each came from, and
+    return them: with several sources, which folder a task is read from is not obvious."""
+    rows = [(t, source) for t, source in load_located_tasks(tasks_dir)
+            if (not tags or set(tags) & set(t.tags))
+            and (difficulty is None or t.difficulty == difficulty)]
+    rows.sort(key=lambda row: (DIFFICULTY_ORDER.get(row[0].difficulty, 9), row[0].name))
     if as_json:
-        for t in tasks:
+        for t, source in rows:
             print(json.dumps({"name": t.name, "difficulty": t.difficulty, "tags": list(t.tags),
-                              "tests": len(t.test_names), "hash": t.hash}))
-        return
-    table = Table(title=f"{len(tasks)} tasks in {tasks_dir}")
-    for col in ("name", "difficulty", "tags", "tests"):
+                              "tests": len(t.test_names), "hash": t.hash,
+                              "source": source.label, "path": str(t.path)}))
+        return rows
+    table = Table(title=plain(f"{len(rows)} tasks in {describe_dirs(tasks_dir)}"))
+    for col in ("name", "difficulty", "tags", "tests", "source"):
         table.add_column(col, justify="right" if col == "tests" else "left")
-    for t in tasks:
-        table.add_row(plain(t.name), plain(t.difficulty), plain(", ".join(t.tags)), str(len(t.test_names)))
+    for t, source in rows:
+        table.add_row(plain(t.name), plain(t.difficulty), plain(", ".join(t.tags)),
+                      str(len(t.test_names)), plain(source.label))
     console().print(table)
+    return rows
 
 
-def show_task(tasks_dir: Path, name: str) -> None:
-    task = find_task(tasks_dir, name)
+def show_task(tasks_dir: TaskDirs, name: str) -> None:
+    task, source = find_located_task(tasks_dir, name)
     out = console()
-    meta = plain(f"{task.name}  {task.difficulty}  tags: {', '.join(task.tags) or '-'}  hash {task.short_hash}")
+    meta = plain(f"{task.name}  {task.difficulty}  tags: {', '.join(task.tags) or '-'}  "
+                 f"hash {task.short_hash}  from {source.label}")
     out.print(Panel(plain(task.description), title=meta, title_align="left"))
     if task.signature:
         out.print(Syntax(plain(task.signature).plain, "python", theme="ansi_dark"))
@@ -81,10 +98,12 @@ SOLUTION_TEMPLATE = '''def {name}(xs: list[int]) -> int:
 '''
 
 
-def new_task(tasks_dir: Path, name: str) -> Path:
+def new_task(tasks_dir: Path | Sequence[TaskSource] | None, name: str) -> Path:
+    """Scaffold task `name` where `new_task_dir` says (the given folder, else ./tasks): never
+    inside the installed package's built-in tasks."""
     if not NAME_RE.match(name):
         raise TaskError(f"task name '{name}' must be lowercase letters, digits and underscores")
-    folder = tasks_dir / name
+    folder = new_task_dir(tasks_dir) / name
     if folder.exists():
         raise TaskError(f"{folder}: already exists; refusing to overwrite")
     folder.mkdir(parents=True)

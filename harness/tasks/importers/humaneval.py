@@ -56,6 +56,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.errors import HarnessError
 
@@ -143,7 +144,7 @@ class ImportReport:
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "dest": str(self.dest), "source": str(self.source), "sha256": self.sha256,
             "version": self.version,
@@ -339,7 +340,10 @@ def split_check(problem: Problem) -> SplitTests:
     if test_globals:
         header += ["", test_globals]
 
-    units, setup, dropped, bound_by_tests = [], [], 0, set()
+    units: list[list[ast.stmt]] = []
+    setup: list[ast.stmt] = []
+    bound_by_tests: set[str] = set()
+    dropped = 0
     reason = ""
     for node in check.body:
         if _checks_nothing(node):
@@ -638,40 +642,3 @@ def import_humaneval(dest: Path, source: Path | None = None) -> ImportReport:
         source_record(path, digest, report.version, len(problems), converted, skipped))
     return report
 
-
-# ------------------------------------------------------------------------ CLI
-
-
-def import_cli(dest: Path, as_json: bool) -> ImportReport:
-    """`harness tasks import humaneval`: import, then print the summary."""
-    from rich.table import Table
-
-    from harness.console import console, plain
-
-    err = console(stderr=True)
-    with err.status("importing HumanEval"):
-        report = import_humaneval(dest)
-    if as_json:
-        print(json.dumps(report.to_dict(), sort_keys=True))
-        return report
-    out = console()
-    split = [o for o in report.outcomes if o.status != "skipped"]
-    table = Table(title=f"HumanEval -> {dest}")
-    table.add_column("result")
-    table.add_column("tasks", justify="right")
-    table.add_column("detail")
-    for status in ("imported", "updated", "unchanged"):
-        table.add_row(status, str(report.count(status)), "")
-    for outcome in report.outcomes:
-        if outcome.status == "skipped":
-            table.add_row("[red]skipped[/]", plain(outcome.task_id), plain(outcome.reason))
-    if not report.count("skipped"):
-        table.add_row("skipped", "0", "")
-    out.print(table)
-    whole = [o.name for o in split if not o.split]
-    out.print(f"{sum(o.split for o in split)} problems split into "
-              f"{sum(o.tests for o in split if o.split)} tests"
-              + (f"; {len(whole)} kept as one check(candidate) test: {', '.join(whole)}" if whole else ""))
-    out.print(f"source {report.source} (sha256 {report.sha256[:16]}..., {PACKAGE} "
-              f"{report.version}) recorded in {dest / SOURCE_RECORD} ({report.record_status})")
-    return report

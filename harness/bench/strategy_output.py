@@ -1,4 +1,8 @@
-"""Rich tables, PNG plots and JSON of the strategy replay (harness/bench/honest.py)."""
+"""Rich tables and PNG plots of the strategy replay (harness/bench/strategy_benchmark.py).
+
+The classic replay's are in harness/bench/classic_output.py; what both show alike (cells,
+regret and transfer plots, the sensitivity table, agents.json) is in harness/bench/render.py.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ import numpy as np
 
 from harness.bench import render
 from harness.bench.aggregate import TransferResult
-from harness.bench.honest import TRANSFER_GOAL, StrategyResult, ValueRow
 from harness.bench.split import held_count
 from harness.bench.strategies import DEFAULT_STRATEGY
+from harness.bench.strategy_results import TRANSFER_GOAL, StrategyResult, ValueRow
 
 
 def _budget(result: StrategyResult, b: int) -> str:
@@ -26,7 +30,7 @@ def honesty_note(result: StrategyResult) -> str:
               "their mean: it does not shrink with more seeds); bootstrap [ ] over seeds for "
               "calls to find and ratios (Monte Carlo precision only).")
     if cfg.heldout <= 0:
-        return ("In sample: agents are dealt and scored on the same answers (optimistic).  " + spread)
+        return "In sample: agents are dealt and scored on the same answers (optimistic).  " + spread
     held = held_count(int(most), cfg.heldout)
     return (f"Out of sample: per seed each cell's answers are split at random, {int(most) - held} "
             f"dealt + {held} held out (of {most}); agents see only the dealt ones, the oracle, "
@@ -43,6 +47,9 @@ def agent_table(result: StrategyResult) -> Any:
     cfg = result.config
     top = max(cfg.budgets)
     info = result.table
+    target_note = "" if result.find_target == cfg.target_rate else (
+        f" (uniform never finds {cfg.target_rate:.0%}: the target is its found-rate at B={top})"
+    )
     table = Table(
         title=f"Agents over {len(result.arms)} strategies ({info['templates']} templates x "
         f"{len(info['temperatures'])} temperature(s) x {', '.join(cfg.selections)}) on "
@@ -53,24 +60,26 @@ def agent_table(result: StrategyResult) -> Any:
         f"= reward - {cfg.call_price:g} x (calls - 1)).  SR · found: simple regret of best() · "
         f"share of tasks within {cfg.threshold:.2f} of the oracle.  to {result.find_target:.0%}: "
         f"calls per task until {result.find_target:.0%} of (task, seed) pairs are found"
-        f"{'' if result.find_target == cfg.target_rate else f' (uniform never finds {cfg.target_rate:.0%}: the target is its found-rate at B={top})'}"
-        "; x uniform: its ratio to uniform's.  calls/pull: 1 = always single.  reused: answers dealt from a "
-        "used-up deck.  " + honesty_note(result),
+        f"{target_note}; x uniform: its ratio to uniform's.  calls/pull: 1 = always single.  "
+        "reused: answers dealt from a used-up deck.  " + honesty_note(result),
         show_lines=True,
     )
     table.add_column("agent")
     table.add_column(f"regret\n@B{top}", justify="right")
     for b in cfg.budgets:
         table.add_column(f"{_budget(result, b)}\nSR · found", justify="right")
-    for col in (f"calls to\n{result.find_target:.0%}", "x\nuniform", "calls\n/pull", "steps/s", "reused"):
+    for col in (f"calls to\n{result.find_target:.0%}", "x\nuniform", "calls\n/pull", "steps/s",
+                "reused"):
         table.add_column(col, justify="right")
     max_calls = top * result.cells
     for a in result.agents:
         fixed = a.kind == "baseline"
         exact = a.name == "oracle"
-        table.add_row(a.name, render.regret_cell(a, exact), *render.budget_cells(a, cfg.budgets, exact),
+        table.add_row(a.name, render.regret_cell(a, exact),
+                      *render.budget_cells(a, cfg.budgets, exact),
                       render.find_cell(a.kind, a.calls_to_find, max_calls),
-                      render.bracket(a.vs_uniform, 2), f"{a.calls_per_pull:.2f}", render.speed_cell(a),
+                      render.bracket(a.vs_uniform, 2), f"{a.calls_per_pull:.2f}",
+                      render.speed_cell(a),
                       "-" if fixed else f"{a.reused:.0%}", style="dim" if fixed else None)
     return table
 
@@ -115,7 +124,8 @@ def value_table(result: StrategyResult, budget: int | None = None) -> Any:
         smaller = []
         for b in others:
             at = next((v for v in result.value if v.name == row.name and v.budget == b), None)
-            smaller.append("-" if at is None else f"{at.value.mean:.3f}\n±{render.half(at.value):.3f}")
+            smaller.append("-" if at is None
+                           else f"{at.value.mean:.3f}\n±{render.half(at.value):.3f}")
         if row.kind == "baseline":
             smaller = ["" for _ in others]
         table.add_row(
@@ -135,13 +145,13 @@ def transfer_table(result: StrategyResult) -> Any:
 
     cfg = result.config
     table = Table(
-        title=f"Transfer: trained on the other tasks ({cfg.transfer_train_budget} calls/cell each), "
-        f"then {cfg.transfer_budget} calls/cell on each held-out task; "
+        title=f"Transfer: trained on the other tasks ({cfg.transfer_train_budget} calls/cell "
+        f"each), then {cfg.transfer_budget} calls/cell on each held-out task; "
         f"{render.heldout_text(cfg.transfer_split)}",
         caption="cumulative held-out regret per held-out task after B calls/cell: trained agent / "
-        f"best context-free agent from scratch; ratio (goal <= {TRANSFER_GOAL:.1f}, and never above "
-        "1.0) with a bootstrap 95% CI; worst: the highest ratio along the curve (from half a call "
-        "per cell on) and where.  " + honesty_note(result),
+        f"best context-free agent from scratch; ratio (goal <= {TRANSFER_GOAL:.1f}, and never "
+        "above 1.0) with a bootstrap 95% CI; worst: the highest ratio along the curve (from half "
+        "a call per cell on) and where.  " + honesty_note(result),
         show_lines=True,
     )
 

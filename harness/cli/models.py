@@ -1,0 +1,50 @@
+"""`harness models ...`: the embedded models, and a quick check of any endpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness.cli import HarnessGroup
+from harness.cli.options import home_option
+
+
+@click.group(cls=HarnessGroup)
+def models() -> None:
+    """Embedded models and endpoint checks."""
+
+
+@models.command("list")
+def models_list() -> None:
+    """Embedded models: size, whether installed, and how to install."""
+    from rich.table import Table
+
+    from harness.console import console
+    from harness.llm.endpoints import model_cache_dir
+    from harness.llm.models import DEFAULT_MODEL, MODELS, install_command, is_installed
+
+    table = Table(title=f"embedded models (assembled under {model_cache_dir() / 'models'})")
+    for col in ("id", "size", "installed", "assembled", "about"):
+        table.add_column(col)
+    for spec in MODELS.values():
+        installed = is_installed(spec)
+        assembled = (model_cache_dir() / "models" / f"{spec.id}.gguf").is_file()
+        name = f"{spec.id} [dim](default)[/]" if spec.id == DEFAULT_MODEL else spec.id
+        about = (spec.description if installed
+                 else f"{spec.description}\n[dim]{install_command(spec)}[/]")
+        table.add_row(name, f"{spec.size_mb} MB", "[green]yes[/]" if installed else "[red]no[/]",
+                      "yes" if assembled else "no", about)
+    console().print(table)
+
+
+@models.command("check")
+@click.argument("model", required=False)
+@click.option("--base-url", envvar="OPENAI_BASE_URL", default=None)
+@click.option("--api-key", envvar="OPENAI_API_KEY", default=None)
+@home_option
+def models_check(model: str | None, base_url: str | None, api_key: str | None, home: Path) -> None:
+    """One tiny uncached call: prints latency, tokens and tokens/s."""
+    from harness.llm.check import check_model
+
+    check_model(model, base_url, api_key, home)

@@ -1,0 +1,67 @@
+"""`harness sandbox ...`: build, check and measure the Docker sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness.cli import HarnessGroup
+from harness.cli.options import sandbox_options, tasks_dir_option
+
+
+@click.group(cls=HarnessGroup)
+def sandbox() -> None:
+    """Build, check and measure the Docker sandbox."""
+
+
+@sandbox.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the image exists.")
+def sandbox_build(force: bool) -> None:
+    """Build the sandbox image (from Debian packages when no registry answers)."""
+    from harness.console import console
+    from harness.sandbox.image import docker_client, ensure_image
+
+    out = console()
+    with out.status("building sandbox image"):
+        tag = ensure_image(docker_client(), log=lambda m: out.print(f"  {m}"), force=force)
+    out.print(f"[green]ready[/] {tag}")
+
+
+@sandbox.command("doctor")
+def sandbox_doctor() -> None:
+    """Check Docker, the image and that every limit really applies inside a container."""
+    from rich.table import Table
+
+    from harness.console import console
+    from harness.sandbox.doctor import run_doctor
+    from harness.sandbox.pool import SandboxConfig
+
+    checks = run_doctor(SandboxConfig())
+    table = Table(title="sandbox doctor")
+    for col in ("check", "ok", "seen", "fix"):
+        table.add_column(col)
+    for check in checks:
+        table.add_row(check.name, "[green]yes[/]" if check.ok else "[red]no[/]", check.detail,
+                      "" if check.ok else check.fix)
+    console().print(table)
+    if not all(c.ok for c in checks):
+        raise click.ClickException("sandbox doctor found problems (see the fix column)")
+
+
+@sandbox.command("bench")
+@click.option("--programs", type=click.IntRange(4, 5000), default=400, show_default=True,
+              help="Programs graded by the warm pool and the host subprocess.")
+@click.option("--docker-programs", type=click.IntRange(2, 500), default=24, show_default=True,
+              help="Programs graded with one `docker run` each (slow).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("bench/results/sandbox.json"), show_default=True,
+              help="Where the figures are written (with the commit and command that made them).")
+@tasks_dir_option
+@sandbox_options
+def sandbox_bench(programs: int, docker_programs: int, out: Path, tasks_dir: Path,
+                  workers: int) -> None:
+    """Warm pool vs `docker run` per program vs bare host subprocess, in one run."""
+    from harness.sandbox.bench import run_bench
+
+    run_bench(tasks_dir, programs, docker_programs, workers, out)
