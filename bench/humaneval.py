@@ -33,7 +33,8 @@ from pathlib import Path
 from rich.table import Table
 
 from harness.console import console
-from harness.tasks.importers.humaneval import Problem, import_humaneval, load_problems, source_file
+from harness.tasks.importers.humaneval import import_humaneval, load_problems, source_file
+from harness.tasks.importers.humaneval_problem import Problem
 from harness.tasks.load import Task, load_task
 
 WRONG_CONSTANT = "-987654321"

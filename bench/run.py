@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,8 @@ from rich.table import Table
 
 from harness.llm.client import LLM, Completion, Endpoint, GenerationParams
 from harness.llm.endpoints import EndpointRequest, describe_endpoint, open_endpoint
-from harness.loop.wiring import RunOptions, start
+from harness.loop.options import RunOptions
+from harness.loop.wiring import start
 from harness.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,13 +52,13 @@ TARGET_SANDBOX_AGENT_SHARE = 0.05
 
 
 def run_options(task: str, model: str | None, home: Path, tasks_dir: Path = ROOT / "tasks") -> RunOptions:
-    """What `harness run --task TASK [--model M]` runs with its defaults (cli.run_cmd):
-    RunOptions' own defaults, plus the sampling parameters the CLI builds from its flags
-    (--temperature 0.8, --max-tokens 512, --seed 0)."""
-    seed = 0
-    return RunOptions(tasks=(task,), tasks_dir=tasks_dir, home=home, seed=seed,
+    """What `harness run --task TASK [--model M]` runs: RunOptions' defaults, which are the
+    CLI's (harness/loop/options.py), with the sampling seed tied to the run's seed as the
+    CLI ties it."""
+    defaults = RunOptions()
+    return RunOptions(tasks=(task,), tasks_dir=tasks_dir, home=home,
                       endpoint=EndpointRequest(model=model),
-                      params=GenerationParams(temperature=0.8, max_tokens=512, seed=seed))
+                      params=replace(defaults.params, seed=defaults.seed))
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,8 @@ def styled(status: str) -> Text:
 
 def grade_table(rows: Iterable[tuple[str, GradeResult]], title: str = "") -> Table:
     table = Table(title=plain(title) if title else None)
-    for col, justify in (("file", "left"), ("status", "left"), ("tests", "right"),
-                         ("time", "right"), ("first problem", "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for col in ("file", "status", "tests", "time", "first problem"):
+        table.add_column(col, justify="right" if col in ("tests", "time") else "left")
     for name, result in rows:
         problem = result.message
         for test in result.tests:

@@ -14,13 +14,8 @@ from click.testing import CliRunner
 
 from harness.cli import cli
 from harness.sandbox import doctor
-from harness.sandbox.doctor import (
-    Check,
-    candidate_checks,
-    command_checks,
-    limit_checks,
-    parse_report,
-)
+from harness.sandbox.doctor import candidate_checks, parse_report
+from harness.sandbox.doctor_container import Check, command_checks, limit_checks
 from harness.sandbox.pool import SandboxConfig, docker_run_args
 
 CONFIG = SandboxConfig()

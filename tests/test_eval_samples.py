@@ -31,7 +31,8 @@ from harness.grading.samples import (
     resolve,
 )
 from harness.tasks.importers import humaneval
-from harness.tasks.importers.humaneval import Problem, convert, write_folder
+from harness.tasks.importers.humaneval import convert, write_folder
+from harness.tasks.importers.humaneval_problem import Problem
 from harness.tasks.load import Task
 from tests.conftest import TASKS_DIR, require_module
 

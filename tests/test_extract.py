@@ -17,15 +17,9 @@ from typing import Any
 
 import pytest
 
-from harness.grading.extract import (
-    MAX_ANSWER_CHARS,
-    MAX_BLOCKS,
-    SEARCH_BUDGET_BASE,
-    Extraction,
-    extract_code,
-    fenced_blocks,
-    strip_demo_code,
-)
+from harness.grading.blocks import MAX_BLOCKS, SEARCH_BUDGET_BASE, fenced_blocks
+from harness.grading.demo import strip_demo_code
+from harness.grading.extract import MAX_ANSWER_CHARS, Extraction, extract_code
 
 CORPUS = Path(__file__).parent / "data" / "responses" / "responses.jsonl"
 SOURCES = {"qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "handwritten"}

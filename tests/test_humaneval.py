@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness.tasks.importers import humaneval
-from harness.tasks.importers.humaneval import ConversionError, Problem, convert, split_check
+from harness.tasks.importers.humaneval import convert
+from harness.tasks.importers.humaneval_problem import ConversionError, Problem
+from harness.tasks.importers.humaneval_tests import split_check
 from harness.tasks.load import load_task
 from harness.tasks.load import test_functions as unit_names
 from tests.conftest import require_module

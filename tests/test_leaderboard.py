@@ -299,7 +299,7 @@ def test_build_recomputes_rows_and_writes_json_csv_and_pages(lab: Lab) -> None:
     assert json.loads(embedded.group(1)) == doc
     for run_id in lab.run_ids():
         page = (lab.site / "runs" / f"{run_id}.html").read_text()
-        assert "<svg" in page and "<circle" in page and "Learned best prompt" in page
+        assert "<svg" in page and "<circle" in page and "Best strategy on the learning answers (in-sample)" in page
         assert (lab.site / "raw" / run_id / "samples.jsonl").read_bytes() == \
             (lab.results / run_id / "samples.jsonl").read_bytes()
     assert "score-tokens" in index

@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.prompts.space import (
-    ALIASES,
-    PRESETS,
-    default_space,
-    edge_cases,
-    render,
-    request_clause,
-    signature_of,
-    solved_example_for,
-    template_text,
-)
+from harness.prompts.components import ALIASES, PRESETS
+from harness.prompts.examples import solved_example_for
+from harness.prompts.fields import edge_cases, request_clause, signature_of
+from harness.prompts.space import default_space, render, template_text
 from harness.tasks.load import Task, load_task
 
 TASKS = Path(__file__).resolve().parent.parent / "tasks"

@@ -13,7 +13,8 @@ from harness.errors import HarnessError
 from harness.grading.grader import Grader
 from harness.llm.client import LLM, Endpoint, GenerationParams
 from harness.loop.strategies import Executor, Strategy, parse_strategy, strategy_space
-from harness.prompts.space import ALIASES, default_space
+from harness.prompts.components import ALIASES
+from harness.prompts.space import default_space
 from harness.store import Store
 from harness.tasks.load import Task, load_task, visible_checks
 from tests.conftest import TASKS_DIR

@@ -17,6 +17,7 @@ import importlib
 import inspect
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -115,7 +116,9 @@ def make_agent(
     """Build an agent by name; keyword arguments override fields of its Config."""
     cls = agent_class(name)
     config = make_config(name, **config_overrides)
-    return cls(space, n_features, seed, config=config)  # type: ignore[call-arg]
+    # Agent.__init__ takes no config, but every registered agent's own __init__ does.
+    factory = typing.cast("Callable[..., Agent]", cls)
+    return factory(space, n_features, seed, config=config)
 
 
 def agent_options(name: str) -> list[tuple[str, Any, str]]:
@@ -123,7 +126,8 @@ def agent_options(name: str) -> list[tuple[str, Any, str]]:
     config_cls = agent_class(name).config_cls
     docs: dict[str, str] = {}
     try:
-        body = ast.parse(inspect.getsource(config_cls)).body[0].body  # type: ignore[attr-defined]
+        node = ast.parse(inspect.getsource(config_cls)).body[0]
+        body = node.body if isinstance(node, ast.ClassDef) else []
     except (OSError, TypeError, IndexError):
         body = []
     for node, after in zip(body, body[1:], strict=False):

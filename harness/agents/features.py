@@ -19,7 +19,7 @@ import numpy as np
 
 from harness.agents.base import Context
 from harness.grading.ast_guard import parse
-from harness.prompts.space import signature_of
+from harness.prompts.fields import signature_of
 from harness.tasks.load import DIFFICULTIES, Task
 
 TAG_BUCKETS = 8

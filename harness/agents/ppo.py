@@ -137,7 +137,7 @@ class FactoredPolicy(nn.Module):
 
     def choice_weights(self) -> list[np.ndarray]:
         """Float64 copies of the layers a choice needs (trunk and heads), in forward order."""
-        layers: tuple[nn.Linear, ...] = (self.trunk[0], self.trunk[2], self.heads)  # type: ignore[assignment]  # Sequential items are typed Module
+        layers = [*(m for m in self.trunk if isinstance(m, nn.Linear)), self.heads]
         return [t.detach().numpy().astype(np.float64) for m in layers for t in (m.weight, m.bias)]
 
 
@@ -253,7 +253,7 @@ class PPOAgent(Agent):
                 v_loss = 0.5 * ((self.policy.value(x[idx]) - rewards[idx]) ** 2).mean()
                 loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
                 self.optimizer.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+                torch.autograd.backward(loss)  # what loss.backward() runs; that one is untyped
                 nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
         self.updates += 1

@@ -263,7 +263,7 @@ def transfer_curves(
         return None
     baseline = min(free, key=lambda name: free[name][:, -1].mean())
     trained = {
-        name: np.stack([r.transfer.mean(axis=0) for r in items])  # type: ignore[union-attr]
+        name: np.stack([r.transfer.mean(axis=0) for r in items if r.transfer is not None])
         for name, items in runs.items()
         if agent_class(name).contextual and items[0].transfer is not None
     }

@@ -4,7 +4,7 @@ An answer table holds real graded answers, R per (task, template) cell. Replayin
 turns every cell into a deck: a pull deals an unused answer of that cell (without
 replacement, in a per-run order), grades nothing (the record is already graded) and
 scores it with `harness.grading.rewards.compute_reward`, the very code live runs use. Agents
-are driven through exactly the `Agent` interface with runner.py's episode structure
+are driven through exactly the `Agent` interface with the learning loop's (loop/learning.py) episode structure
 (one decision per task per episode, K samples per decision, one update per sample,
 contexts from `harness.agents.features`), so what the benchmark shows is what `harness run`
 would do on the same answers, minus the concurrency of in-flight requests.
@@ -209,7 +209,7 @@ def play(
     samples_per_decision: int = 1,
     checkpoints: Sequence[int] = (),
 ) -> Trace:
-    """Run `pulls` pulls per task with runner.py's structure and record regret and recommendations.
+    """Run `pulls` pulls per task with the learning loop's (loop/learning.py) structure and record regret and recommendations.
 
     Each episode makes one decision per task (choose with the task's current history),
     then deals K answers of the chosen template, updating after each with the context

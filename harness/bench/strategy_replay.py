@@ -102,7 +102,7 @@ def play_calls(
     agent: Agent, env: StrategyEnv, contexts: TaskContexts, tasks: Sequence[int], max_calls: int,
     gaps: np.ndarray, samples_per_decision: int = 1, checkpoints: Sequence[int] = (),
 ) -> CallTrace:
-    """Play every task until it has used `max_calls` calls, with runner.py's structure: each
+    """Play every task until it has used `max_calls` calls, with the learning loop's (loop/learning.py) structure: each
     episode one decision per unfinished task, K pulls of it, an update after each pull."""
     n = len(tasks)
     histories = [TaskHistory() for _ in tasks]

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness.bench.table import V1_TEMPERATURE, AnswerTable, GradedAnswer, column_parts
 from harness.errors import HarnessError
@@ -36,8 +36,9 @@ def meta_path(path: Path) -> Path:
 
 def _open_text(path: Path, mode: str) -> io.TextIOBase:
     if path.suffix == ".gz":
-        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")  # type: ignore[return-value]  # noqa: SIM115
+        # a TextIOWrapper either way: mypy knows that only for a literal mode, not for `mode`
+        return cast(io.TextIOBase, gzip.open(path, mode + "t", encoding="utf-8"))
+    return cast(io.TextIOBase, open(path, mode, encoding="utf-8"))  # noqa: SIM115
 
 
 def load_table(path: Path | str) -> AnswerTable:

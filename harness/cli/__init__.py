@@ -23,7 +23,7 @@ class HarnessGroup(click.Group):
         kwargs.setdefault("obj", {})["argv"] = argv  # the exact command, for provenance
         return super().main(args=argv, **kwargs)
 
-    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except HarnessError as exc:
@@ -57,6 +57,7 @@ def _add_commands(root: click.Group) -> None:
     """Register every command module's commands; the command modules import HarnessGroup from
     here, so they are imported only once it exists. `--help` lists commands sorted by name."""
     from harness.cli.bench import bench
+    from harness.cli.compare import compare_cmd
     from harness.cli.eval import eval_cmd
     from harness.cli.leaderboard import leaderboard, publish_cmd
     from harness.cli.models import models
@@ -66,7 +67,7 @@ def _add_commands(root: click.Group) -> None:
     from harness.cli.templates import templates
 
     for command in (eval_cmd, sandbox, tasks, run_cmd, report_cmd, templates, models,
-                    publish_cmd, leaderboard, bench):
+                    publish_cmd, leaderboard, bench, compare_cmd):
         root.add_command(command)
 
 

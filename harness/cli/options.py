@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from harness.tasks.sources import TaskSearch
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,7 +21,7 @@ def invoked_command() -> str:
     return command_line()
 
 
-def _task_search(ctx: click.Context, param: click.Parameter, value: Path | None) -> Any:  # noqa: ANN401
+def _task_search(ctx: click.Context, param: click.Parameter, value: Path | None) -> TaskSearch:
     """--tasks-dir resolved into the labelled folders to search (harness.tasks.sources); the
     label says how the folder was given, so errors and `tasks list` name the flag or variable."""
     from click.core import ParameterSource

@@ -113,7 +113,7 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str,
 @tasks_dir_option
 @home_option
 def report_cmd(run_id: str, plot: Path | None, tasks_dir: Path, home: Path) -> None:
-    """Tables, pass@k, the learned best prompt and a learning-curve PNG for a run."""
+    """Tables, pass@k, the fresh-answer verdict and learned strategy, and a learning-curve PNG."""
     from harness.cli.run_view import print_run_report
     from harness.console import console
     from harness.errors import HarnessError

@@ -22,7 +22,7 @@ from harness.loop.learning import Progress, RunConfig, Runner
 from harness.loop.options import RunOptions
 from harness.loop.report import ArmResult, RunResult, run_result
 from harness.loop.strategies import StrategySpace, strategy_name
-from harness.loop.wiring import graceful_interrupt, start
+from harness.loop.wiring import Watch, graceful_interrupt, start
 from harness.prompts.space import render
 from harness.sample import Sample
 from harness.stats import pass_at_k
@@ -43,7 +43,7 @@ def progress_table(p: Progress, run_id: str, episodes: int) -> Table:
     return table
 
 
-def live_watch(err: Console) -> Any:  # noqa: ANN401 - a wiring.Watch
+def live_watch(err: Console) -> Watch:
     """Live progress on stderr plus graceful Ctrl-C, entered around the learning loop."""
 
     @contextmanager

@@ -24,7 +24,8 @@ def templates_list(preset: str | None) -> None:
     from harness.console import console
     from harness.loop.options import DEFAULT_STRATEGY_PRESET
     from harness.loop.strategies import STRATEGY_PRESETS, strategy_name, strategy_space
-    from harness.prompts.space import COMPONENTS, NAMED, PRESETS, default_space
+    from harness.prompts.components import COMPONENTS, NAMED, PRESETS
+    from harness.prompts.space import default_space
 
     out = console()
     comp = Table(title="components (a factored template picks one option of each)")

@@ -199,7 +199,7 @@ def humaneval_prompt(solution_source: str, entry_point: str) -> str:
         module = parse(solution_source)
     except SyntaxError:
         return ""
-    for node in module.body:  # type: ignore[attr-defined]
+    for node in module.body if isinstance(module, ast.Module) else []:
         if isinstance(node, ast.FunctionDef) and node.name == entry_point:
             for stmt in node.body:  # HumanEval/115 has `import math` before its docstring
                 if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
@@ -225,7 +225,7 @@ def recorded_task_ids(tasks_dir: Path) -> dict[str, list[Path]]:
 
 
 def _humaneval_target(task_id: str, folders: list[Path]) -> Target:
-    from harness.tasks.importers.humaneval import ConversionError, folder_name
+    from harness.tasks.importers.humaneval_problem import ConversionError, folder_name
 
     if len(folders) > 1:
         try:

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.grading.rewards import REWARD_RANGES
 from harness.leaderboard import SCHEMA
@@ -25,6 +25,9 @@ from harness.leaderboard.publish import write_if_changed
 from harness.leaderboard.records import RUN_FILE, SAMPLES_FILE
 from harness.leaderboard.scores import learning_curves
 from harness.leaderboard.svg import ScatterPoint, learning_curve_svg, score_tokens_svg
+
+if TYPE_CHECKING:
+    import jinja2
 
 CSV_COLUMNS = (
     "rank", "run_id", "name", "model", "agent", "template", "reward", "tasks", "samples", "passed",
@@ -88,20 +91,20 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _csv_cell(value: Any) -> Any:  # noqa: ANN401
+def _csv_cell(value: object) -> object:
     """Text that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
 
 
-def embed_json(data: Any) -> str:  # noqa: ANN401
+def embed_json(data: object) -> str:
     """JSON safe inside <script type="application/json">: no '<', '>' or '&' can end the element."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def environment() -> Any:  # noqa: ANN401
+def environment() -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
@@ -138,11 +141,10 @@ def run_page_context(v: VerifiedRun, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) -> None:
+    """Every page; folders come from write_if_changed, readable by a web server's user."""
     from markupsafe import Markup
 
     env = environment()
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    (out / "static").mkdir(exist_ok=True)
     static = resources.files("harness.leaderboard") / "static"
     for name in STATIC_FILES:
         write_if_changed(out / "static" / name, (static / name).read_text(encoding="utf-8"))
@@ -163,7 +165,6 @@ def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) 
         write_if_changed(page, env.get_template("run.html.j2").render(**context))
         keep.add(page.name)
         raw = out / "raw" / v.run_id
-        raw.mkdir(parents=True, exist_ok=True)
         for name in (RUN_FILE, SAMPLES_FILE):
             write_if_changed(raw / name, (v.published.folder / name).read_text(encoding="utf-8"))
     remove_stale(out, keep)
@@ -186,7 +187,6 @@ def build_site(results: Path, out: Path) -> BuildResult:
     """Verify every published run, then write the site, leaderboard.json and leaderboard.csv."""
     runs = check_results(results)
     rows = leaderboard_rows(runs)
-    out.mkdir(parents=True, exist_ok=True)
     write_if_changed(out / "leaderboard.json",
                      json.dumps({"schema": SCHEMA, "rows": rows}, indent=1, ensure_ascii=False) + "\n")
     write_if_changed(out / "leaderboard.csv", csv_text(rows))

@@ -43,7 +43,7 @@ class VerifiedRun:
         return self.published.samples
 
 
-def fmt(value: Any) -> str:  # noqa: ANN401
+def fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.{DIGITS}g}"
     if isinstance(value, list):
@@ -51,7 +51,7 @@ def fmt(value: Any) -> str:  # noqa: ANN401
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def compare(claimed: Any, actual: Any, path: str) -> list[str]:  # noqa: ANN401
+def compare(claimed: Any, actual: Any, path: str) -> list[str]:  # noqa: ANN401 - any JSON value
     """Differences between a claimed value and the recomputed one, as 'path claims X, samples give Y'."""
     if isinstance(actual, dict):
         if not isinstance(claimed, dict):

@@ -185,13 +185,31 @@ def build_run_json(run: dict[str, Any], records: list[SampleRecord], tasks: dict
 
 
 def write_if_changed(path: Path, text: str) -> bool:
-    """Atomic write; False (and no write) when the file already holds exactly `text`."""
+    """Atomic write; False (and no write) when the file already holds exactly `text`.
+
+    A web server, often running as another user, serves what is written here, so files are
+    0o644 and the folders this makes 0o755 whatever the umask (mkstemp alone leaves 0600)."""
+    file_mode, dir_mode = 0o644, 0o755
     if path.is_file() and path.read_text(encoding="utf-8") == text:
+        if path.stat().st_mode & 0o777 != file_mode:
+            path.chmod(file_mode)  # written 0600 by an older harness
         return False
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True)
+        folder.chmod(dir_mode)  # mkdir's own mode would be masked by the umask
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), file_mode)
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     return True
 
 

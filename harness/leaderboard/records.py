@@ -99,7 +99,7 @@ _TYPES: dict[str, type] = {
 }
 
 
-def _typed(value: Any, name: str, where: str) -> Any:  # noqa: ANN401
+def _typed(value: Any, name: str, where: str) -> Any:  # noqa: ANN401 - JSON in, field type out
     kind = _TYPES[name]
     if kind is bool:
         ok = isinstance(value, bool)

@@ -181,7 +181,7 @@ class LLM:
         return completion
 
     def _request(self, messages: list[dict[str, str]], sample_index: int,
-                 params: GenerationParams) -> Any:  # noqa: ANN401
+                 params: GenerationParams) -> Any:  # noqa: ANN401 - servers break the SDK types
         kwargs: dict[str, Any] = {
             "model": self.endpoint.model,
             "messages": messages,

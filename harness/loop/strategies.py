@@ -29,7 +29,8 @@ from harness.errors import HarnessError
 from harness.grading.extract import extract_code
 from harness.grading.results import GradeResult
 from harness.llm.client import LLM, Completion
-from harness.prompts.space import ALIASES, TemplateSpace, default_space, readable_name, render
+from harness.prompts.components import ALIASES
+from harness.prompts.space import TemplateSpace, default_space, readable_name, render
 from harness.tasks.load import Task, visible_checks
 
 SELECTIONS = ("single", "best_of_2", "best_of_3", "best_of_5", "repair")

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.errors import SandboxError
-from harness.sandbox.image import LABEL
+from harness.sandbox.image import LABEL, DockerClient
 
 OWNER_LABEL = "harness.owner"
 """`<hostname>.<pid>` of the creating process: what to filter on to find one owner's containers."""
@@ -199,12 +199,12 @@ def reap_reason(state: str, created: float, labels: dict[str, str], here: Owner,
         return "created but never started"
     if state in ("running", "paused", "restarting", "created"):
         owner = Owner.from_labels(labels)
-        if owner_dead(owner, here):
-            return f"owner pid {owner.pid} of this host is gone"  # type: ignore[union-attr]
+        if owner is not None and owner_dead(owner, here):
+            return f"owner pid {owner.pid} of this host is gone"
     return ""
 
 
-def reap_leftovers(client: Any, everything: bool = False,  # noqa: ANN401
+def reap_leftovers(client: DockerClient, everything: bool = False,
                    created_grace_s: float = CREATED_GRACE_S) -> int:
     """Remove worker containers whose owner is provably dead (see `reap_reason`)."""
     removed = 0

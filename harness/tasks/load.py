@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from harness.errors import TaskError
 from harness.grading.ast_guard import parse
@@ -96,7 +97,7 @@ def _check_key(path: Path, key: str, value: object) -> None:
     if ok and key == "difficulty":
         ok = value in DIFFICULTIES
     if ok and key == "timeout_s":
-        ok = 0 < float(value) <= 60  # type: ignore[arg-type]
+        ok = isinstance(value, int | float) and 0 < value <= 60
     if not ok:
         raise TaskError(f"{path}: key '{key}' must be {what}, got {value!r}")
 
@@ -180,11 +181,12 @@ def load_task(folder: Path | str) -> Task:
         solution_source=solution_source,
         test_names=names,
         signature=str(data.get("signature", "")),
-        examples=tuple(data.get("examples", ())),  # type: ignore[arg-type]
-        tags=tuple(data.get("tags", ())),  # type: ignore[arg-type]
+        # parse_toml checked every key's type (_KEYS): the casts only tell mypy so.
+        examples=tuple(cast("Iterable[str]", data.get("examples", ()))),
+        tags=tuple(cast("Iterable[str]", data.get("tags", ()))),
         difficulty=str(data.get("difficulty", "medium")),
-        timeout_s=float(data.get("timeout_s", DEFAULT_TIMEOUT_S)),  # type: ignore[arg-type]
-        hints=tuple(data.get("hints", ())),  # type: ignore[arg-type]
+        timeout_s=float(cast("float", data.get("timeout_s", DEFAULT_TIMEOUT_S))),
+        hints=tuple(cast("Iterable[str]", data.get("hints", ()))),
         hash=task_hash(folder),
     )
 

@@ -1,0 +1,1 @@
+"""Other benchmarks converted into task folders (`harness tasks import SOURCE`)."""
