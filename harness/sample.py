@@ -7,7 +7,7 @@ leaderboard publishes a subset of its fields (harness/leaderboard/records.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -91,3 +91,13 @@ class Sample:
             reward=None if row.get("reward") is None else float(row["reward"]),
             calls=int(row.get("calls", 1)), visible=str(row.get("visible") or ""),
             phase=row.get("phase", "learn"), created=float(row.get("created") or 0.0))
+
+
+def passes(samples: Iterable[Sample]) -> list[float]:
+    """1.0 per sample that passed every test, else 0.0: what pass@1 averages."""
+    return [float(s.status == "passed") for s in samples]
+
+
+def rewards(samples: Iterable[Sample]) -> list[float]:
+    """Each sample's reward (0.0 where none was given)."""
+    return [s.reward or 0.0 for s in samples]

@@ -23,7 +23,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.loop.evaluation import Uplift, uplift
-from harness.sample import Sample
+from harness.sample import Sample, passes, rewards
 from harness.store import Store
 
 FRESH = "eval_learned"
@@ -175,10 +175,10 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> Compari
         warnings.append(f"task content differs between the runs for {_names(differing)} (different "
                         "task hashes): those figures are not comparable")
 
-    pass_diff = uplift({t: _passes(picked_b[t]) for t in names},
-                       {t: _passes(picked_a[t]) for t in names}, seed)
-    reward_diff = uplift({t: _rewards(picked_b[t]) for t in names},
-                         {t: _rewards(picked_a[t]) for t in names}, seed)
+    pass_diff = uplift({t: passes(picked_b[t]) for t in names},
+                       {t: passes(picked_a[t]) for t in names}, seed)
+    reward_diff = uplift({t: rewards(picked_b[t]) for t in names},
+                         {t: rewards(picked_a[t]) for t in names}, seed)
     calls_a = float(np.mean([t.a.calls for t in tasks]))
     calls_b = float(np.mean([t.b.calls for t in tasks]))
     model_a, model_b = str(a["config"].get("model", "")), str(b["config"].get("model", ""))
@@ -223,7 +223,7 @@ def _task(name: str, a: Side, b: Side) -> TaskComparison:
 
 def _side(rows: Sequence[Sample], hashes: Mapping[str, str]) -> Side:
     strategy = Counter(r.template for r in rows).most_common(1)[0][0]
-    return Side(pass_rate=float(np.mean(_passes(rows))), reward=float(np.mean(_rewards(rows))),
+    return Side(pass_rate=float(np.mean(passes(rows))), reward=float(np.mean(rewards(rows))),
                 calls=float(np.mean([r.calls for r in rows])), n=len(rows), phase=rows[0].phase,
                 strategy=strategy, task_hash=hashes.get(rows[0].task, rows[0].task_hash))
 
@@ -249,14 +249,6 @@ def _hashes(run: Mapping[str, Any], rows: Sequence[Sample]) -> dict[str, str]:
     hashes.update({t: h for t, h in zip(config.get("tasks", ()), config.get("task_hashes", ()),
                                         strict=False) if h})
     return hashes
-
-
-def _passes(rows: Sequence[Sample]) -> list[float]:
-    return [float(r.status == "passed") for r in rows]
-
-
-def _rewards(rows: Sequence[Sample]) -> list[float]:
-    return [r.reward or 0.0 for r in rows]
 
 
 def _names(names: Sequence[str]) -> str:

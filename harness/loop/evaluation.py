@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.sample import Sample
+from harness.sample import Sample, passes, rewards
 
 BOOTSTRAP = 4000
 """Bootstrap resamples behind every interval."""
@@ -106,12 +106,6 @@ def evaluate(rows: Sequence[Sample], learning: Sequence[Sample],
     names = sorted(set(learned) & set(default))
     if not names:
         return None
-
-    def passes(items: list[Sample]) -> list[float]:
-        return [float(r.status == "passed") for r in items]
-
-    def rewards(items: list[Sample]) -> list[float]:
-        return [r.reward or 0.0 for r in items]
 
     def calls(items: list[Sample]) -> float:
         return float(np.mean([r.calls for r in items]))
