@@ -30,6 +30,7 @@ from harness.leaderboard.check import compare
 from harness.leaderboard.publish import safe_url
 from harness.leaderboard.records import SampleRecord
 from harness.leaderboard.scores import CurvePoint
+from harness.leaderboard.suites import make_suite
 from harness.leaderboard.svg import ScatterPoint, learning_curve_svg, score_tokens_svg
 from harness.provenance import base_provenance, relative_command
 from harness.stats import wilson
@@ -136,6 +137,53 @@ def make_lab(root: Path) -> Lab:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     return make_lab(tmp_path_factory.getbasetemp() / "leaderboard-lab")
+
+
+SOLO_RUNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("solo small / thompson", "fake-small", ("--agent", "thompson")),
+    ("solo large / bare prompt", "fake-large", ("--template", "bare")),
+)
+
+
+@dataclass(frozen=True)
+class Mixed:
+    """The lab's three runs plus two runs on sort_ints alone, published together: two suites, built."""
+
+    results: Path
+    site: Path
+    solo: dict[str, str]
+    """display name -> run id of the sort_ints-only runs"""
+
+
+def make_mixed(lab: Lab, root: Path) -> Mixed:
+    """Run the sort_ints-only runs, publish them next to a copy of the lab's results and build once."""
+    results, site, home, marker = root / "results", root / "site", root / "home", root / "mixed.json"
+    if marker.is_file():
+        return Mixed(results, site, json.loads(marker.read_text()))
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(lab.results, results)
+    solo: dict[str, str] = {}
+    with FakeOpenAI(scripted) as fake:
+        for name, model, extra in SOLO_RUNS:
+            result = invoke("run", "--task", "sort_ints", "--model", model, "--base-url", fake.base_url,
+                            "--episodes", 3, "--samples", 2, "--home", home, "--tasks-dir", lab.tasks, *extra)
+            assert result.exit_code == 0, result.output
+            with sqlite3.connect(home / "harness.sqlite") as conn:
+                solo[name] = conn.execute("SELECT id FROM runs ORDER BY created DESC LIMIT 1").fetchone()[0]
+    for name, run_id in solo.items():
+        result = invoke("publish", run_id, "--name", name, "--home", home, "--tasks-dir", lab.tasks,
+                        "--results", results)
+        assert result.exit_code == 0, result.output
+    built = invoke("leaderboard", "build", "--results", results, "--out", site)
+    assert built.exit_code == 0, built.output
+    marker.write_text(json.dumps(solo))
+    return Mixed(results, site, solo)
+
+
+@pytest.fixture(scope="module")
+def mixed(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Mixed:
+    return make_mixed(lab, tmp_path_factory.getbasetemp() / "leaderboard-mixed")
 
 
 def read_samples(folder: Path) -> list[dict[str, Any]]:
@@ -277,6 +325,8 @@ def test_build_recomputes_rows_and_writes_json_csv_and_pages(lab: Lab) -> None:
     doc = json.loads((lab.site / "leaderboard.json").read_text())
     rows = doc["rows"]
     assert [r["rank"] for r in rows] == [1, 2, 3]
+    assert len(doc["boards"]) == 1 and doc["boards"][0]["rows"] == rows
+    assert doc["boards"][0]["tasks"] == sorted(TASKS)
     assert {r["run_id"] for r in rows} == set(lab.run_ids())
     assert [r["pass_rate"] for r in rows] == sorted((r["pass_rate"] for r in rows), reverse=True)
     for row in rows:
@@ -340,6 +390,65 @@ def test_names_are_escaped_everywhere(lab: Lab, tmp_path: Path) -> None:
     index = (out / "index.html").read_text()
     data = re.search(r'id="leaderboard-data">(.*?)</script>', index, re.S)
     assert data is not None and json.loads(data.group(1))["rows"][0]["name"] == evil
+
+
+# ------------------------------------------------------------ suites
+
+
+@pytest.mark.docker
+def test_runs_on_different_suites_are_ranked_on_separate_boards(lab: Lab, mixed: Mixed) -> None:
+    doc = json.loads((mixed.site / "leaderboard.json").read_text())
+    boards = doc["boards"]
+    assert [len(b["rows"]) for b in boards] == [3, 2]  # most runs first
+    assert [b["tasks"] for b in boards] == [sorted(TASKS), ["sort_ints"]]
+    assert {r["run_id"] for r in boards[0]["rows"]} == set(lab.run_ids())
+    assert {r["run_id"] for r in boards[1]["rows"]} == set(mixed.solo.values())
+    for board in boards:
+        assert [r["rank"] for r in board["rows"]] == list(range(1, len(board["rows"]) + 1))
+        assert {(r["suite"], r["suite_hash"]) for r in board["rows"]} == {(board["name"], board["hash"])}
+        rates = [r["pass_rate"] for r in board["rows"]]
+        assert rates == sorted(rates, reverse=True)
+        n = len(board["tasks"])
+        assert board["name"].startswith(f"ad hoc: {n} task{'s' if n > 1 else ''} (")
+        assert board["hash"][:12] in board["name"]
+    assert boards[0]["hash"] != boards[1]["hash"]
+    assert doc["rows"] == [r for b in boards for r in b["rows"]]  # the old key still lists every run
+    prov = json.loads((mixed.results / mixed.solo["solo small / thompson"] / "run.json").read_text())["provenance"]
+    pairs = "".join(f"{name}\0{digest}\n" for name, digest in sorted(prov["task_hashes"].items()))
+    assert boards[1]["hash"] == hashlib.sha256(pairs.encode()).hexdigest()
+
+    with (mixed.site / "leaderboard.csv").open(newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [(r["suite_hash"], r["rank"], r["run_id"]) for r in table] == \
+        [(r["suite_hash"], str(r["rank"]), r["run_id"]) for r in doc["rows"]]
+
+    index = (mixed.site / "index.html").read_text()
+    assert re.findall(r'<table class="board" data-suite-hash="([0-9a-f]{64})">', index) == [b["hash"] for b in boards]
+    sections = re.findall(r'<section class="board-section".*?</section>', index, re.S)
+    assert len(sections) == 2
+    for board, section in zip(boards, sections, strict=True):
+        assert board["hash"] in section and f"{len(board['tasks'])} task" in section
+        for row in doc["rows"]:  # the no-script list of a board names only its own runs
+            assert (f'href="{row["page"]}"' in section) == (row["suite_hash"] == board["hash"])
+
+
+def test_suites_are_named_builtin_only_for_the_whole_builtin_set() -> None:
+    from harness.resources import builtin_tasks_dir
+    from harness.tasks.load import load_tasks
+
+    folder = builtin_tasks_dir()
+    assert folder is not None
+    hashes = {t.name: t.hash for t in load_tasks(folder)}
+    assert len(hashes) == 30
+    suite = make_suite(hashes)
+    assert suite.name == "builtin" and suite.tasks == tuple(sorted(hashes))
+    assert make_suite(dict(reversed(list(hashes.items())))) == suite  # order does not matter
+    fewer = dict(list(hashes.items())[:-1])
+    assert make_suite(fewer).name.startswith("ad hoc: 29 tasks (") and "…" in make_suite(fewer).name
+    edited = {**hashes, "sort_ints": "0" * 64}
+    assert make_suite(edited).name != "builtin" and make_suite(edited).hash != suite.hash
+    one = make_suite({"sort_ints": hashes["sort_ints"]})
+    assert one.name == f"ad hoc: 1 task (sort_ints) {one.hash[:12]}"
 
 
 # ------------------------------------------------------------ tampering
@@ -500,7 +609,7 @@ def test_csv_neutralises_formulas() -> None:
     row = {c: 0 for c in ("rank", "samples", "passed", "pass_rate", "ci_low", "ci_high",
                           "syntax_valid_rate", "mean_partial_credit", "timeout_rate", "mean_reward",
                           "mean_completion_tokens", "completion_tokens", "prompt_tokens")}
-    row.update(run_id="run-1", name="=HYPERLINK(1)", model="m", agent="a", template="", reward="partial",
+    row.update(suite="s", suite_hash="0" * 64, run_id="run-1", name="=HYPERLINK(1)", model="m", agent="a", template="", reward="partial",
                tasks=["t"], date="", harness_version="", git_commit="")
     assert "'=HYPERLINK(1)" in csv_text([row])
 

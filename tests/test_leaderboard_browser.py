@@ -1,4 +1,5 @@
-"""The built leaderboard in headless chromium: sorting, filters, search, row details, run pages, no errors.
+"""The built leaderboard in headless chromium: one table per suite, sorting, filters, search, row details,
+run pages, no errors.
 
 Drives Debian's /usr/bin/chromium through playwright (never `playwright install`).
 The site is served on 127.0.0.1 and also opened from file://; any request that
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, require_file, require_module
-from tests.test_leaderboard import Lab, make_lab
+from tests.test_leaderboard import Lab, Mixed, make_lab, make_mixed
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
@@ -41,14 +42,28 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
 
 
 @pytest.fixture(scope="module")
-def server(lab: Lab) -> Iterator[str]:
-    handler = functools.partial(QuietHandler, directory=str(lab.site))
+def mixed(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Mixed:
+    return make_mixed(lab, tmp_path_factory.getbasetemp() / "leaderboard-mixed")
+
+
+def serve(site: Path) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(site))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(lab: Lab) -> Iterator[str]:
+    yield from serve(lab.site)
+
+
+@pytest.fixture(scope="module")
+def mixed_server(mixed: Mixed) -> Iterator[str]:
+    yield from serve(mixed.site)
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +103,8 @@ def page(browser: Any, server: str) -> Iterator[Any]:  # noqa: ANN401
     wrapper.close()
 
 
-def shown_ids(page: Any) -> list[str]:  # noqa: ANN401
-    return page.locator("#board-body tr.run-row").evaluate_all(
+def shown_ids(page: Any, table: str = "table.board") -> list[str]:  # noqa: ANN401
+    return page.locator(f"{table} tbody tr.run-row").evaluate_all(
         "rows => rows.map(r => r.getAttribute('data-run-id'))")
 
 
@@ -103,7 +118,7 @@ def test_table_sorts_filters_searches_and_expands(page: Any, server: str, lab: L
     assert shown_ids(page) == [r["run_id"] for r in rows]  # ranked
     assert page.locator("#count").inner_text() == "showing 3 of 3 runs"
 
-    header = page.locator('#board th[data-key="mean_completion_tokens"]')
+    header = page.locator('table.board th[data-key="mean_completion_tokens"]')
     header.click()
     by_tokens = sorted(rows, key=lambda r: (-r["mean_completion_tokens"], -r["rank"]))
     assert shown_ids(page) == [r["run_id"] for r in by_tokens]
@@ -111,7 +126,7 @@ def test_table_sorts_filters_searches_and_expands(page: Any, server: str, lab: L
     header.click()
     assert shown_ids(page) == [r["run_id"] for r in reversed(by_tokens)]
     assert shown_ids(page) != [r["run_id"] for r in by_tokens]
-    page.locator('#board th[data-key="name"]').click()
+    page.locator('table.board th[data-key="name"]').click()
     assert shown_ids(page) == [r["run_id"] for r in sorted(rows, key=lambda r: r["name"])]
 
     page.select_option("#filter-model", "fake-large")
@@ -130,7 +145,7 @@ def test_table_sorts_filters_searches_and_expands(page: Any, server: str, lab: L
     page.fill("#search", "")
     assert len(shown_ids(page)) == 3
 
-    page.locator('#board th[data-key="rank"]').click()
+    page.locator('table.board th[data-key="rank"]').click()
     target = rows[0]
     assert page.locator("tr.detail-row").count() == 0
     page.locator(f'tr.run-row[data-run-id="{target["run_id"]}"] td.col-model').click()
@@ -188,7 +203,38 @@ def test_site_works_from_file_urls(browser: Any, lab: Lab) -> None:  # noqa: ANN
     page = wrapper.page
     page.goto((lab.site / "index.html").as_uri())
     assert len(shown_ids(page)) == 3
-    page.locator("#board-body a").first.click()
+    page.locator("table.board tbody a").first.click()
     page.wait_for_url("**/runs/*.html")
     assert page.locator("figure#learning-curve svg circle").count() >= 1
+    wrapper.close()
+
+
+def test_index_shows_one_table_per_suite(browser: Any, mixed_server: str, mixed: Mixed) -> None:  # noqa: ANN401
+    wrapper = Page(browser, mixed_server)
+    page = wrapper.page
+    boards = json.loads((mixed.site / "leaderboard.json").read_text())["boards"]
+    page.goto(f"{mixed_server}/index.html")
+    tables = page.locator("table.board")
+    assert tables.count() == len(boards) == 2
+    for i, b in enumerate(boards):
+        table = f'table.board[data-suite-hash="{b["hash"]}"]'
+        assert page.locator(table).evaluate("t => t.closest('section').querySelector('h2').textContent") == b["name"]
+        assert shown_ids(page, table) == [r["run_id"] for r in b["rows"]]  # only its own runs, ranked
+        ranks = page.locator(f"{table} tbody td.col-rank").all_inner_texts()
+        assert ranks == [str(n) for n in range(1, len(b["rows"]) + 1)]  # ranks restart per suite
+        assert b["hash"] in page.locator(".suite-meta").nth(i).inner_text()
+    assert page.locator("#count").inner_text() == "showing 5 of 5 runs"
+
+    first, second = (f'table.board[data-suite-hash="{b["hash"]}"]' for b in boards)
+    page.locator(f'{first} th[data-key="name"]').click()  # sorting one table leaves the other alone
+    assert shown_ids(page, first) == [r["run_id"] for r in sorted(boards[0]["rows"], key=lambda r: r["name"])]
+    assert shown_ids(page, second) == [r["run_id"] for r in boards[1]["rows"]]
+    assert page.locator(f'{second} th[data-key="rank"]').get_attribute("aria-sort") == "ascending"
+
+    page.fill("#search", "solo")  # a filter that leaves one suite empty hides that suite's section
+    assert not page.locator(first).is_visible() and page.locator(second).is_visible()
+    assert shown_ids(page, second) == [r["run_id"] for r in boards[1]["rows"]]
+    assert page.locator("#count").inner_text() == "showing 2 of 5 runs"
+    page.fill("#search", "")
+    assert page.locator(first).is_visible() and len(shown_ids(page)) == 5
     wrapper.close()

@@ -7,7 +7,8 @@ repository can be reviewed like code: a hand-edited number fails CI. `build`
 renders the verified results as a static site that works from `file://`.
 
 Modules: `records` (file formats), `scores` (the one place scores are computed),
-`publish`, `check`, `svg` (charts), `build` (site, JSON, CSV).
+`publish`, `check`, `suites` (the task set a run covered, hashed: one board per suite),
+`compare` (two runs task by task), `svg` (charts), `build` (site, JSON, CSV).
 """
 
 from __future__ import annotations

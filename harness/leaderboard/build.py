@@ -1,5 +1,8 @@
 """`harness leaderboard build`: verified results -> leaderboard.json, leaderboard.csv and a static site.
 
+Runs are ranked only against runs on the same suite (the same tasks at the same
+task hashes, see `suites`): one board per suite, ranks restarting at 1 on each.
+
 Only runs that pass `check` are rendered, and every number on the site is the
 recomputed one. The site is plain files: data is embedded in each page as JSON
 (so it works from file:// without fetching anything), scripts and styles are
@@ -24,13 +27,14 @@ from harness.leaderboard.check import VerifiedRun, check_results
 from harness.leaderboard.publish import write_if_changed
 from harness.leaderboard.records import RUN_FILE, SAMPLES_FILE
 from harness.leaderboard.scores import learning_curves
+from harness.leaderboard.suites import Suite, suite_of
 from harness.leaderboard.svg import ScatterPoint, learning_curve_svg, score_tokens_svg
 
 if TYPE_CHECKING:
     import jinja2
 
 CSV_COLUMNS = (
-    "rank", "run_id", "name", "model", "agent", "template", "reward", "tasks", "samples", "passed",
+    "suite", "suite_hash", "rank", "run_id", "name", "model", "agent", "template", "reward", "tasks", "samples", "passed",
     "pass_rate", "ci_low", "ci_high", "syntax_valid_rate", "mean_partial_credit", "timeout_rate",
     "mean_reward", "mean_completion_tokens", "completion_tokens", "prompt_tokens", "date",
     "harness_version", "git_commit",
@@ -60,25 +64,60 @@ def score_fields(scores: dict[str, Any]) -> dict[str, Any]:
 
 
 def leaderboard_rows(runs: list[VerifiedRun]) -> list[dict[str, Any]]:
-    """One row per run, ranked by pass@1, then its interval's lower bound, then partial credit."""
-    rows = []
+    """One row per run, ranked within its suite by pass@1, then its interval's lower bound, then partial credit.
+
+    Rows come board by board (in `board_order`), each board's ranks starting at 1:
+    scores on different task sets do not compare, so they never share a ranking.
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    suites: dict[str, Suite] = {}
     for v in runs:
-        prov = v.run["provenance"]
-        best = v.scores["best"]
-        per_task = [{"task": task, **score_fields(s), "best_template": best[task]["template"]}
-                    for task, s in v.scores["per_task"].items()]
-        rows.append({
-            "run_id": v.run_id, "name": str(v.run["name"]), "model": prov["model"],
-            "agent": prov["agent"],
-            "template": prov["templates"][0] if len(prov["templates"]) == 1 else "",
-            "reward": prov["reward"], "tasks": list(prov["tasks"]),
-            **score_fields(v.scores["summary"]),
-            "date": prov.get("date", ""), "harness_version": prov.get("harness_version", ""),
-            "git_commit": prov.get("git_commit", ""), "page": f"runs/{v.run_id}.html",
-            "provenance": prov, "per_task": per_task,
-        })
-    rows.sort(key=lambda r: (-r["pass_rate"], -r["ci_low"], -r["mean_partial_credit"], r["run_id"]))
-    return [{"rank": i, **row} for i, row in enumerate(rows, 1)]
+        suite = suite_of(v)
+        suites[suite.hash] = suite
+        groups.setdefault(suite.hash, []).append(run_row(v, suite))
+    # boards with the most runs first, then by name (and hash, so the order is total)
+    order = sorted(suites.values(), key=lambda s: (-len(groups[s.hash]), s.name, s.hash))
+    out: list[dict[str, Any]] = []
+    for suite in order:
+        rows = groups[suite.hash]
+        rows.sort(key=lambda r: (-r["pass_rate"], -r["ci_low"], -r["mean_partial_credit"], r["run_id"]))
+        out.extend({"rank": i, **row} for i, row in enumerate(rows, 1))
+    return out
+
+
+def boards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ranked rows split into one board per suite (name, hash, task names, rows), in row order."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        board = out.setdefault(row["suite_hash"], {
+            "name": row["suite"], "hash": row["suite_hash"],
+            "tasks": sorted(row["provenance"]["task_hashes"]), "rows": []})
+        board["rows"].append(row)
+    return list(out.values())
+
+
+def run_row(v: VerifiedRun, suite: Suite) -> dict[str, Any]:
+    """The unranked row of one run."""
+    prov = v.run["provenance"]
+    best = v.scores["best"]
+    per_task = [{"task": task, **score_fields(s), "best_template": best[task]["template"]}
+                for task, s in v.scores["per_task"].items()]
+    return {
+        "suite": suite.name, "suite_hash": suite.hash,
+        "run_id": v.run_id, "name": str(v.run["name"]), "model": prov["model"],
+        "agent": prov["agent"],
+        "template": prov["templates"][0] if len(prov["templates"]) == 1 else "",
+        "reward": prov["reward"], "tasks": list(prov["tasks"]),
+        **score_fields(v.scores["summary"]),
+        "date": prov.get("date", ""), "harness_version": prov.get("harness_version", ""),
+        "git_commit": prov.get("git_commit", ""), "page": f"runs/{v.run_id}.html",
+        "provenance": prov, "per_task": per_task,
+    }
+
+
+def leaderboard_document(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """leaderboard.json (also embedded in the index): `boards` per suite; `rows` keeps every row for older readers."""
+    return {"schema": SCHEMA, "boards": boards(rows), "rows": rows}
 
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
@@ -148,11 +187,11 @@ def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) 
     static = resources.files("harness.leaderboard") / "static"
     for name in STATIC_FILES:
         write_if_changed(out / "static" / name, (static / name).read_text(encoding="utf-8"))
-    document = {"schema": SCHEMA, "rows": rows}
+    document = leaderboard_document(rows)
     points = [ScatterPoint(r["name"], r["mean_completion_tokens"], r["pass_rate"], r["ci_low"],
                            r["ci_high"], r["page"]) for r in rows]
     index = env.get_template("index.html.j2").render(
-        rows=rows, data_json=Markup(embed_json(document)),
+        rows=rows, boards=document["boards"], data_json=Markup(embed_json(document)),
         scatter=Markup(score_tokens_svg(points, "pass@1 against completion tokens per sample")),
         static="static", home="index.html")
     write_if_changed(out / "index.html", index)
@@ -188,7 +227,7 @@ def build_site(results: Path, out: Path) -> BuildResult:
     runs = check_results(results)
     rows = leaderboard_rows(runs)
     write_if_changed(out / "leaderboard.json",
-                     json.dumps({"schema": SCHEMA, "rows": rows}, indent=1, ensure_ascii=False) + "\n")
+                     json.dumps(leaderboard_document(rows), indent=1, ensure_ascii=False) + "\n")
     write_if_changed(out / "leaderboard.csv", csv_text(rows))
     render_site(out, runs, rows)
     return BuildResult(out=out, runs=len(runs), samples=sum(len(v.samples) for v in runs))

@@ -1,6 +1,7 @@
 /* harness leaderboard: sorting, filtering, search and row details, in plain JavaScript.
  * The data is embedded in the page (<script type="application/json" id="leaderboard-data">),
- * so the site works from file:// and loads nothing else. Text goes in through textContent only. */
+ * so the site works from file:// and loads nothing else. Text goes in through textContent only.
+ * The index has one table per suite: runs are only ever ranked against runs on the same tasks. */
 (function () {
   "use strict";
 
@@ -96,18 +97,20 @@
       [el("td", { colspan: String(span) }, [box])]);
   }
 
-  function initBoard() {
+  /* One table per suite (table.board[data-suite-hash]); each sorts on its own, while search and the
+   * model/agent filters apply to every table. A table with no matching run is hidden with its section. */
+  function initBoards() {
     var source = document.getElementById("leaderboard-data");
-    var body = document.getElementById("board-body");
-    if (!source || !body) return;
+    if (!source) return;
     var rows = JSON.parse(source.textContent).rows;
-    var state = { key: "rank", type: "num", dir: 1, model: "", agent: "", query: "", open: {} };
-    var headers = Array.prototype.slice.call(document.querySelectorAll("#board th[data-key]"));
+    var filter = { model: "", agent: "", query: "" };
+    var open = {};
     var search = document.getElementById("search");
     var models = document.getElementById("filter-model");
     var agents = document.getElementById("filter-agent");
     var count = document.getElementById("count");
     var empty = document.getElementById("empty");
+    var tables = [];
 
     function fill(select, field) {
       var seen = {};
@@ -118,59 +121,77 @@
     fill(agents, "agent");
 
     function matches(r) {
-      if (state.model && r.model !== state.model) return false;
-      if (state.agent && r.agent !== state.agent) return false;
-      if (!state.query) return true;
-      var hay = [r.name, r.run_id, r.model, r.agent, r.template, r.reward].concat(r.tasks).join(" ").toLowerCase();
-      return state.query.split(/\s+/).every(function (word) { return hay.indexOf(word) >= 0; });
+      if (filter.model && r.model !== filter.model) return false;
+      if (filter.agent && r.agent !== filter.agent) return false;
+      if (!filter.query) return true;
+      var hay = [r.name, r.run_id, r.model, r.agent, r.template, r.reward, r.suite, r.suite_hash]
+        .concat(r.tasks).join(" ").toLowerCase();
+      return filter.query.split(/\s+/).every(function (word) { return hay.indexOf(word) >= 0; });
     }
 
-    function render() {
-      var shown = rows.filter(matches).sort(function (a, b) {
+    function renderTable(t) {
+      var state = t.state;
+      var shown = t.rows.filter(matches).sort(function (a, b) {
         return state.dir * compare(a, b, state.key, state.type);
       });
-      body.textContent = "";
+      t.body.textContent = "";
       shown.forEach(function (r) {
         var tr = el("tr", { className: "run-row", "data-run-id": r.run_id },
           COLUMNS.map(function (c) {
             return el("td", { className: c.type === "num" ? "num col-" + c.key : "col-" + c.key }, c.cell(r));
           }));
-        var open = !!state.open[r.run_id];
+        var isOpen = !!open[r.run_id];
         var button = tr.querySelector(".expander");
-        button.setAttribute("aria-expanded", String(open));
+        button.setAttribute("aria-expanded", String(isOpen));
         button.setAttribute("aria-controls", "details-" + r.run_id);
-        tr.classList.toggle("open", open);
+        tr.classList.toggle("open", isOpen);
         tr.addEventListener("click", function (event) {
           if (event.target.closest("a")) return;
-          state.open[r.run_id] = !state.open[r.run_id];
-          render();
+          open[r.run_id] = !open[r.run_id];
+          renderTable(t);
         });
-        body.appendChild(tr);
-        if (open) body.appendChild(details(r, COLUMNS.length));
+        t.body.appendChild(tr);
+        if (isOpen) t.body.appendChild(details(r, COLUMNS.length));
       });
-      headers.forEach(function (th) {
+      t.headers.forEach(function (th) {
         var active = th.getAttribute("data-key") === state.key;
         th.setAttribute("aria-sort", active ? (state.dir > 0 ? "ascending" : "descending") : "none");
       });
-      count.textContent = "showing " + shown.length + " of " + rows.length + " run" + (rows.length === 1 ? "" : "s");
-      empty.hidden = shown.length > 0;
+      if (t.section) t.section.hidden = shown.length === 0;
+      return shown.length;
     }
 
-    headers.forEach(function (th) {
-      th.tabIndex = 0;
-      function sort() {
-        var key = th.getAttribute("data-key"), type = th.getAttribute("data-type");
-        if (state.key === key) state.dir = -state.dir;
-        else { state.key = key; state.type = type; state.dir = (type === "num" && key !== "rank") ? -1 : 1; }
-        render();
-      }
-      th.addEventListener("click", sort);
-      th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
+    function render() {
+      var shown = 0;
+      tables.forEach(function (t) { shown += renderTable(t); });
+      count.textContent = "showing " + shown + " of " + rows.length + " run" + (rows.length === 1 ? "" : "s");
+      empty.hidden = shown > 0;
+    }
+
+    Array.prototype.forEach.call(document.querySelectorAll("table.board[data-suite-hash]"), function (table) {
+      var hash = table.getAttribute("data-suite-hash");
+      var t = {
+        table: table, body: table.tBodies[0], section: table.closest("section"),
+        rows: rows.filter(function (r) { return r.suite_hash === hash; }),
+        headers: Array.prototype.slice.call(table.querySelectorAll("th[data-key]")),
+        state: { key: "rank", type: "num", dir: 1 }
+      };
+      t.headers.forEach(function (th) {
+        th.tabIndex = 0;
+        function sort() {
+          var key = th.getAttribute("data-key"), type = th.getAttribute("data-type");
+          if (t.state.key === key) t.state.dir = -t.state.dir;
+          else { t.state.key = key; t.state.type = type; t.state.dir = (type === "num" && key !== "rank") ? -1 : 1; }
+          renderTable(t);
+        }
+        th.addEventListener("click", sort);
+        th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
+      });
+      tables.push(t);
     });
-    search.addEventListener("input", function () { state.query = search.value.trim().toLowerCase(); render(); });
-    models.addEventListener("change", function () { state.model = models.value; render(); });
-    agents.addEventListener("change", function () { state.agent = agents.value; render(); });
-    if (!rows.length) empty.textContent = "No published runs yet: see leaderboard/README.md.";
+    search.addEventListener("input", function () { filter.query = search.value.trim().toLowerCase(); render(); });
+    models.addEventListener("change", function () { filter.model = models.value; render(); });
+    agents.addEventListener("change", function () { filter.agent = agents.value; render(); });
     render();
   }
 
@@ -207,7 +228,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    initBoard();
+    initBoards();
     Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), initSortable);
   });
 })();
