@@ -25,7 +25,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from harness.cli import cli
-from harness.leaderboard.build import csv_text, embed_json
+from harness.leaderboard.build import (
+    MATRIX_OPEN_TASKS,
+    csv_text,
+    embed_json,
+    environment,
+    task_matrix,
+)
 from harness.leaderboard.check import compare
 from harness.leaderboard.publish import safe_url
 from harness.leaderboard.records import SampleRecord
@@ -430,6 +436,77 @@ def test_runs_on_different_suites_are_ranked_on_separate_boards(lab: Lab, mixed:
         assert board["hash"] in section and f"{len(board['tasks'])} task" in section
         for row in doc["rows"]:  # the no-script list of a board names only its own runs
             assert (f'href="{row["page"]}"' in section) == (row["suite_hash"] == board["hash"])
+
+
+# ------------------------------------------------------------ per-task matrix
+
+
+@pytest.mark.docker
+def test_index_has_one_task_matrix_per_board(mixed: Mixed) -> None:
+    boards = json.loads((mixed.site / "leaderboard.json").read_text())["boards"]
+    index = (mixed.site / "index.html").read_text()
+    assert "matrix" not in json.dumps(boards)  # the matrix is page-only: leaderboard.json is unchanged
+    sections = re.findall(r'<section class="board-section".*?</section>', index, re.S)
+    assert len(sections) == len(boards) == 2
+    for board, section in zip(boards, sections, strict=True):
+        tables = re.findall(r'<table class="matrix" data-suite-hash="([0-9a-f]{64})">(.*?)</table>', section, re.S)
+        assert [h for h, _ in tables] == [board["hash"]]  # one matrix per board, under its own table
+        table = tables[0][1]
+        assert section.index('<table class="board"') < section.index('<table class="matrix"')
+        assert '<details class="matrix-details">' not in section  # few tasks: shown open
+        heads = re.findall(r'<th scope="col" class="matrix-run" data-run-id="([^"]+)"><a href="([^"]+)">'
+                           r'([^<]*)</a><span class="matrix-rank">#(\d+)</span></th>', table)
+        assert heads == [(r["run_id"], r["page"], r["name"], str(r["rank"])) for r in board["rows"]]
+        assert re.findall(r'<th scope="row" class="matrix-task">([^<]*)</th>', table) == board["tasks"]
+        assert len(re.findall(r"<td ", table)) == len(board["tasks"]) * len(board["rows"])
+        for row in board["rows"]:
+            cells = re.findall(rf'<td class="num cell pr-(\d+)" data-run-id="{row["run_id"]}" '
+                               r'title="([^"]*)">([^<]*)</td>', table)
+            assert len(cells) == len(board["tasks"])
+            per_task = {t["task"]: t for t in row["per_task"]}
+            for task, (level, title, text) in zip(board["tasks"], cells, strict=True):
+                t = per_task[task]
+                assert float(text) == pytest.approx(t["pass_rate"], abs=0.005)
+                assert int(level) == round(t["pass_rate"] * 10)
+                assert title == (f"{task} · {row['name']}: pass@1 {t['pass_rate']:.3f}, 95% CI "
+                                 f"[{t['ci_low']:.3f}, {t['ci_high']:.3f}], {t['samples']} sample"
+                                 + ("" if t["samples"] == 1 else "s"))
+    solo = next(r for r in boards[1]["rows"] if r["run_id"] == mixed.solo["solo small / thompson"])
+    (only,) = solo["per_task"]
+    assert only["task"] == "sort_ints" and only["samples"] == 6  # 3 episodes x 2 samples, one task
+    assert f'data-run-id="{solo["run_id"]}" title="sort_ints · solo small / thompson: pass@1 ' in sections[1]
+    assert f">{only['pass_rate']:.2f}</td>" in sections[1]
+
+
+def test_task_matrix_collapses_large_suites_and_escapes_names() -> None:
+    evil_task, evil_run = "<b>task</b>", '</script><script>alert(1)</script><i title="x">'
+    tasks = sorted([evil_task, *(f"task_{i:02d}" for i in range(MATRIX_OPEN_TASKS))])
+    rows = [{"run_id": f"run-{n}", "name": name, "rank": n, "page": f"runs/run-{n}.html",
+             "pass_rate": rate, "ci_low": 0.0, "ci_high": 1.0,
+             "per_task": [{"task": t, "pass_rate": rate, "ci_low": 0.1, "ci_high": 0.9, "samples": 4}
+                          for t in tasks if not (n == 2 and t == "task_00")]}
+            for n, name, rate in ((1, evil_run, 0.75), (2, "plain", 0.0))]
+    board = {"name": "ad hoc", "hash": "f" * 64, "tasks": tasks, "rows": rows}
+    matrix = task_matrix(board)
+    assert matrix["collapsed"] and len(matrix["rows"]) == MATRIX_OPEN_TASKS + 1
+    assert [r["run_id"] for r in matrix["runs"]] == ["run-1", "run-2"]
+    assert {c["level"] for line in matrix["rows"] for c in line["cells"] if c} == {8, 0}
+    missing = next(line for line in matrix["rows"] if line["task"] == "task_00")
+    assert missing["cells"][1] is None
+    assert not task_matrix({**board, "tasks": tasks[:MATRIX_OPEN_TASKS]})["collapsed"]
+
+    html = environment().get_template("index.html.j2").render(
+        rows=rows, boards=[{**board, "matrix": matrix}], data_json="{}", scatter="", static="static",
+        home="index.html")
+    assert html.count('<details class="matrix-details">') == 1
+    assert f"Per-task pass@1: {MATRIX_OPEN_TASKS + 1} tasks × 2 runs" in html
+    table = re.search(r'<table class="matrix".*?</table>', html, re.S)
+    assert table is not None
+    assert len(re.findall(r"<td ", table.group(0))) == (MATRIX_OPEN_TASKS + 1) * 2
+    assert "<script>alert" not in html and '<i title="x">' not in html and "<b>task</b>" not in html
+    assert "&lt;b&gt;task&lt;/b&gt;" in html and "&lt;/script&gt;&lt;script&gt;alert(1)" in html
+    assert 'title="task_00 · plain: no samples">–</td>' in html
+    assert 'title="task_01 · plain: pass@1 0.000, 95% CI [0.100, 0.900], 4 samples">0.00</td>' in html
 
 
 def test_suites_are_named_builtin_only_for_the_whole_builtin_set() -> None:

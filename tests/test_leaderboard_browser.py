@@ -203,6 +203,9 @@ def test_site_works_from_file_urls(browser: Any, lab: Lab) -> None:  # noqa: ANN
     page = wrapper.page
     page.goto((lab.site / "index.html").as_uri())
     assert len(shown_ids(page)) == 3
+    matrix = page.locator("table.matrix")
+    assert matrix.count() == 1 and matrix.is_visible()  # plain HTML and CSS: no server, no script needed
+    assert matrix.locator("tbody td").count() == 2 * 3
     page.locator("table.board tbody a").first.click()
     page.wait_for_url("**/runs/*.html")
     assert page.locator("figure#learning-curve svg circle").count() >= 1
@@ -237,4 +240,39 @@ def test_index_shows_one_table_per_suite(browser: Any, mixed_server: str, mixed:
     assert page.locator("#count").inner_text() == "showing 2 of 5 runs"
     page.fill("#search", "")
     assert page.locator(first).is_visible() and len(shown_ids(page)) == 5
+    wrapper.close()
+
+
+def test_index_shows_a_task_matrix_per_board(browser: Any, mixed_server: str, mixed: Mixed) -> None:  # noqa: ANN401
+    wrapper = Page(browser, mixed_server)
+    page = wrapper.page
+    boards = json.loads((mixed.site / "leaderboard.json").read_text())["boards"]
+    page.goto(f"{mixed_server}/index.html")
+    assert page.locator("table.matrix").count() == len(boards) == 2
+    for b in boards:
+        matrix = page.locator(f'table.matrix[data-suite-hash="{b["hash"]}"]')
+        matrix.scroll_into_view_if_needed()
+        assert matrix.is_visible()
+        assert matrix.locator("tbody td").count() == len(b["tasks"]) * len(b["rows"])
+        assert matrix.locator("tbody th").all_inner_texts() == b["tasks"]
+        assert matrix.locator("thead th.matrix-run").evaluate_all(
+            "hs => hs.map(h => h.getAttribute('data-run-id'))") == [r["run_id"] for r in b["rows"]]
+        # the matrix sits in its board's section, under that board's table
+        assert matrix.evaluate("m => m.closest('section').querySelector('table.board').dataset.suiteHash") == b["hash"]
+        for row in b["rows"]:
+            for t in row["per_task"]:
+                task = t["task"]
+                cell = matrix.locator(f'tr[data-task="{task}"] td[data-run-id="{row["run_id"]}"]')
+                assert float(cell.inner_text()) == pytest.approx(t["pass_rate"], abs=0.005)
+                assert f"pass@1 {t['pass_rate']:.3f}" in cell.get_attribute("title")
+                assert f"{t['samples']} samples" in cell.get_attribute("title")
+                colour = cell.evaluate("c => getComputedStyle(c).backgroundColor")
+                assert colour not in ("rgba(0, 0, 0, 0)", "transparent", "rgb(255, 255, 255)")
+    legend = page.locator(".matrix-legend .swatch")
+    assert legend.count() == 2 * 11 and legend.first.inner_text() == "0" and legend.nth(10).inner_text() == "1"
+    red, green = (legend.nth(i).evaluate("s => getComputedStyle(s).backgroundColor") for i in (0, 10))
+    assert red != green
+    page.fill("#search", "solo")  # a board hidden by the filters hides its matrix with it
+    assert not page.locator(f'table.matrix[data-suite-hash="{boards[0]["hash"]}"]').is_visible()
+    assert page.locator(f'table.matrix[data-suite-hash="{boards[1]["hash"]}"]').is_visible()
     wrapper.close()

@@ -40,6 +40,10 @@ CSV_COLUMNS = (
     "harness_version", "git_commit",
 )
 STATIC_FILES = ("leaderboard.css", "leaderboard.js")
+MATRIX_OPEN_TASKS = 30
+"""A board's per-task matrix is shown open up to this many tasks, collapsed in a <details> beyond."""
+MATRIX_LEVELS = 10
+"""Colour steps of a matrix cell: pass@1 rounded to tenths picks CSS class pr-0 .. pr-10."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,27 @@ def boards(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "tasks": sorted(row["provenance"]["task_hashes"]), "rows": []})
         board["rows"].append(row)
     return list(out.values())
+
+
+def task_matrix(board: dict[str, Any]) -> dict[str, Any]:
+    """A board's tasks x runs pass@1 matrix: rows are its tasks, columns its runs in rank order.
+
+    A cell is the run's per-task figures plus `level` (the colour step), or None if the run has
+    no figures for that task. Only for the index page: leaderboard.json does not carry it.
+    """
+    runs = [{k: row[k] for k in ("run_id", "name", "rank", "page")} for row in board["rows"]]
+    by_run = [{t["task"]: t for t in row["per_task"]} for row in board["rows"]]
+    cells = []
+    for task in board["tasks"]:
+        line = []
+        for per_task in by_run:
+            t = per_task.get(task)
+            line.append(None if t is None else {
+                **{k: t[k] for k in ("pass_rate", "ci_low", "ci_high", "samples")},
+                "level": round(t["pass_rate"] * MATRIX_LEVELS)})
+        cells.append({"task": task, "cells": line})
+    return {"runs": runs, "rows": cells, "collapsed": len(board["tasks"]) > MATRIX_OPEN_TASKS,
+            "levels": [i / MATRIX_LEVELS for i in range(MATRIX_LEVELS + 1)]}
 
 
 def run_row(v: VerifiedRun, suite: Suite) -> dict[str, Any]:
@@ -191,7 +216,7 @@ def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) 
     points = [ScatterPoint(r["name"], r["mean_completion_tokens"], r["pass_rate"], r["ci_low"],
                            r["ci_high"], r["page"]) for r in rows]
     index = env.get_template("index.html.j2").render(
-        rows=rows, boards=document["boards"], data_json=Markup(embed_json(document)),
+        rows=rows, boards=[{**b, "matrix": task_matrix(b)} for b in document["boards"]], data_json=Markup(embed_json(document)),
         scatter=Markup(score_tokens_svg(points, "pass@1 against completion tokens per sample")),
         static="static", home="index.html")
     write_if_changed(out / "index.html", index)
