@@ -34,6 +34,7 @@ def _names(value: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def run(task: str | Sequence[str] = (), *, tags: str | Sequence[str] = (),
+        suite: str | None = _RUN.suite,
         agent: str = _RUN.agent, episodes: int = _RUN.episodes, samples: int = _RUN.samples,
         reward: str = _RUN.reward, seed: int = _RUN.seed, preset: str = _RUN.preset,
         template: str | None = None, call_price: float = _RUN.call_price,
@@ -44,12 +45,13 @@ def run(task: str | Sequence[str] = (), *, tags: str | Sequence[str] = (),
         home: Path | str = _RUN.home, workers: int = _RUN.workers, fresh: bool = False,
         resume: str | None = None, use_cache: bool = True,
         log: Callable[[str], None] | None = None) -> RunResult:
-    """Learn which way of asking works for `task` (a name or several) and prove it on fresh
-    answers; see `harness run --help` for what each argument means. `log` receives status
-    lines (model start-up, resume notices)."""
+    """Learn which way of asking works for `task` (a name or several; `tags` and the named
+    `suite`, harness.tasks.suites.SUITES, add tasks) and prove it on fresh answers; see
+    `harness run --help` for what each argument means. `log` receives status lines (model
+    start-up, resume notices)."""
     options = RunOptions(
-        tasks=_names(task), tags=_names(tags), agent=agent, episodes=episodes, samples=samples,
-        reward=reward, seed=seed, preset=preset, template=template,
+        tasks=_names(task), tags=_names(tags), suite=suite, agent=agent, episodes=episodes,
+        samples=samples, reward=reward, seed=seed, preset=preset, template=template,
         endpoint=EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel),
         params=GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=seed),
         tasks_dir=_search(tasks_dir), home=Path(home), workers=workers, fresh=fresh, resume=resume,

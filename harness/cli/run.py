@@ -17,6 +17,7 @@ from harness.cli.options import (
     tasks_dir_option,
 )
 from harness.loop.options import RunOptions
+from harness.tasks.suites import SUITES
 
 _RUN = RunOptions()
 _PARAMS = _RUN.params
@@ -37,6 +38,9 @@ def agent_option_pairs(ctx: click.Context, param: click.Parameter,
 @click.command("run")
 @click.option("--task", "tasks", multiple=True, help="Task name (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="Add every task with this tag (repeatable).")
+@click.option("--suite", default=None, metavar="NAME",
+              help="Run a named suite of tasks (--task/--tag add to it): "
+                   + "; ".join(f"{name}: {text}" for name, text in SUITES.items()) + ".")
 @click.option("--agent", default=_RUN.agent, show_default=True, envvar="HARNESS_AGENT",
               help="Agent that picks templates (see `harness templates list` for arms).")
 @click.option("--agent-opt", "agent_options", multiple=True, metavar="KEY=VALUE",
@@ -73,7 +77,7 @@ def agent_option_pairs(ctx: click.Context, param: click.Parameter,
 @tasks_dir_option
 @home_option
 @sandbox_options
-def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str,
+def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], suite: str | None, agent: str,
             agent_options: tuple[tuple[str, str], ...], episodes: int, samples: int, reward: str,
             seed: int, preset: str, template_ids: str | None, template: str | None,
             call_price: float, eval_samples: int, temperature: float, max_tokens: int,
@@ -88,12 +92,13 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], agent: str,
 
     if template and agent not in ("thompson", "fixed"):
         raise click.UsageError("--template uses one template: it cannot be combined with --agent")
-    if not tasks and not tags and not resume:
-        raise click.UsageError("choose tasks with --task NAME or --tag TAG (or --resume RUN)")
+    if not tasks and not tags and not suite and not resume:
+        raise click.UsageError("choose tasks with --task NAME, --tag TAG or --suite NAME "
+                               "(or --resume RUN)")
     chosen = tuple(t.strip() for t in template_ids.split(",") if t.strip()) if template_ids else ()
     options = RunOptions(
-        tasks=tasks, tags=tags, agent="fixed" if template else agent, episodes=episodes,
-        samples=samples, reward=reward, seed=seed, preset=preset,
+        tasks=tasks, tags=tags, suite=suite, agent="fixed" if template else agent,
+        episodes=episodes, samples=samples, reward=reward, seed=seed, preset=preset,
         templates=chosen, template=template,
         endpoint=EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel),
         params=GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=seed),

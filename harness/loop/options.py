@@ -32,6 +32,9 @@ class RunOptions:
     """Task names to run on."""
     tags: tuple[str, ...] = ()
     """Add every task carrying one of these tags."""
+    suite: str | None = None
+    """A named suite of tasks (harness.tasks.suites.SUITES: builtin, humaneval, all);
+    `tasks` and `tags` add to it. None: only `tasks` and `tags`."""
     agent: str = "thompson"
     """Agent that chooses strategies (`harness templates list` shows the arms)."""
     episodes: int = 8

@@ -27,6 +27,7 @@ from harness.loop.strategies import StrategySpace, strategy_space
 from harness.store import Store
 from harness.tasks.load import Task, TaskDirs, find_task, select_tasks
 from harness.tasks.sources import task_sources
+from harness.tasks.suites import suite_tasks
 
 
 def choose_space(options: RunOptions) -> StrategySpace:
@@ -74,6 +75,17 @@ def resolve_resume(store: Store, options: RunOptions) -> tuple[RunConfig, str]:
 def _search(options: RunOptions) -> TaskDirs:
     """The folders to read tasks from: as given, else the default lookup order."""
     return task_sources() if options.tasks_dir is None else options.tasks_dir
+
+
+def choose_tasks(options: RunOptions, search: TaskDirs) -> list[Task]:
+    """The suite's tasks (if any), then the named and tagged ones, each once, first seen first."""
+    chosen: dict[str, Task] = {}
+    if options.suite is not None:
+        for task in suite_tasks(options.suite, search):
+            chosen.setdefault(task.name, task)
+    for task in select_tasks(search, options.tasks, options.tags):
+        chosen.setdefault(task.name, task)
+    return list(chosen.values())
 
 
 def load_run_tasks(config: RunConfig, tasks_dir: TaskDirs) -> list[Task]:
@@ -152,9 +164,10 @@ def start(options: RunOptions, log: Log = _quiet, watch: Watch | None = None) ->
         tasks = load_run_tasks(config, _search(options))
     else:
         validate_names(options)
-        tasks = select_tasks(_search(options), options.tasks, options.tags)
+        tasks = choose_tasks(options, _search(options))
         if not tasks:
-            raise HarnessError("no tasks chosen: pass --task NAME (repeatable) or --tag TAG")
+            raise HarnessError("no tasks chosen: pass --task NAME (repeatable), --tag TAG "
+                               "or --suite NAME")
         space = choose_space(options)
         config = config_from(options, tasks, space)
         run_id = config.run_id()
