@@ -18,6 +18,7 @@ import pytest
 
 import harness.resources as resources
 import harness.tasks.sources as sources
+from harness.cli.tasks import print_task_list
 from harness.errors import SandboxError, TaskError
 from harness.sandbox.image import ImageInputs, project_root
 from harness.tasks.load import check_folders, find_located_task, find_task, load_tasks, locate_task
@@ -140,13 +141,14 @@ def test_list_reports_where_each_task_came_from(tmp_path: Path, builtin: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     make_tasks(tmp_path / "tasks", "is_palindrome")
     found = task_sources(None, env=NO_ENV, cwd=tmp_path)
-    rows = list_tasks(found, (), None, as_json=True)
+    rows = list_tasks(found, (), None)
+    print_task_list(rows, found, as_json=True)
     assert {t.name: s.label for t, s in rows} == {
         "is_palindrome": "./tasks", "sort_ints": "built-in", "fizzbuzz": "built-in"}
     printed = {r["name"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert printed["sort_ints"]["source"] == "built-in"
     assert printed["is_palindrome"]["path"] == str(tmp_path / "tasks" / "is_palindrome")
-    list_tasks(found, (), None, as_json=False)
+    print_task_list(rows, found, as_json=False)
     table = capsys.readouterr().out
     assert "source" in table and "./tasks" in table and "built-in" in table
 

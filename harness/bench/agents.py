@@ -1,4 +1,5 @@
-"""`harness bench agents`: pick the replay the table supports, run it, print and write it.
+"""`harness bench agents`: pick the replay the table supports, run it and write it (the
+tables are printed by harness/cli/bench.py).
 
 A v1 table (one temperature, no visible vectors) gets the classic replay
 (harness/bench/classic_benchmark.py, template arms, in sample) unless strategies or an
@@ -10,7 +11,8 @@ comparable with earlier runs; `--honest-split 0.5` scores a v1 table out of samp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,16 @@ def plan_replay(
     return table, notes, chosen, share, classic
 
 
+@dataclass(frozen=True)
+class AgentsReplay:
+    """A finished replay: the result (classic or strategy), which replay it was, and where its
+    outputs go."""
+
+    result: Any
+    classic: bool
+    target: Path
+
+
 def bench_agents(
     table_path: Path = DEFAULT_TABLE,
     seeds: int = 200,
@@ -73,68 +85,39 @@ def bench_agents(
     temperatures: Sequence[float] | None = None,
     call_price: float = DEFAULT_CALL_PRICE,
     honest_split: float | None = None,
-) -> Any:
-    """Load, replay with a progress bar, print the tables, write agents.json and the plots."""
-    from rich.progress import Progress
-
-    from harness.bench import classic_output, render, strategy_output
-    from harness.console import console
-
+    on_progress: Callable[[int, int], None] | None = None,
+) -> AgentsReplay:
+    """Load the table and replay it (`on_progress(done, total)` as seeds finish); write the
+    outputs with `write_agents_outputs`."""
     table, notes, chosen, share, classic = plan_replay(table_path, selections, temperatures,
                                                        honest_split)
     tasks = resolve_tasks(table.tasks, tasks_dir)
     budget = budget or (CLASSIC_BUDGET if classic else STRATEGY_BUDGET)
     budgets = tuple(b for b in DEFAULT_BUDGETS if b < budget) + (budget,)
-    out_console, err_console = console(), console(stderr=True)
-    if not out_console.is_terminal:  # a file or pipe: do not wrap the wide tables at 80 columns
-        out_console.width = 180
-    with Progress(console=err_console, transient=True) as progress:
-        bar = progress.add_task("replaying", total=None)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.update(bar, completed=done, total=total)
-
-        if classic:
-            result: Any = run_benchmark(
-                table, agents or None, seeds, budgets, samples_per_decision, reward, holdout,
-                tasks=tasks, workers=workers, transfer_train_budget=train_budget,
-                transfer_budget=transfer_budget, on_progress=on_progress,
-            )
-            result = _with_notes(result, notes)
-        else:
-            result = run_strategy_benchmark(
-                table, agents or None, seeds, budgets, chosen, call_price, share,
-                samples_per_decision, reward, holdout, tasks=tasks, workers=workers,
-                transfer_train_budget=train_budget, transfer_budget=transfer_budget,
-                notes=notes, on_progress=on_progress,
-            )
     if classic:
-        out_console.print(classic_output.agent_table(result))
-        if result.transfer:
-            out_console.print(classic_output.transfer_table(result))
+        result: Any = run_benchmark(
+            table, agents or None, seeds, budgets, samples_per_decision, reward, holdout,
+            tasks=tasks, workers=workers, transfer_train_budget=train_budget,
+            transfer_budget=transfer_budget, on_progress=on_progress,
+        )
+        result = _with_notes(result, notes)
     else:
-        out_console.print(strategy_output.agent_table(result))
-        out_console.print(strategy_output.value_table(result))
-        if result.transfer:
-            out_console.print(strategy_output.transfer_table(result))
-    out_console.print(render.sensitivity_table(result))
-    missing = [n for n in result.notes if "no folder" in n]
-    if missing:
-        out_console.print(f"[yellow]{len(missing)} table task(s) have no folder in {tasks_dir}: "
-                          "contextual agents saw placeholder features[/]")
-    for note in result.notes:
-        if "no folder" not in note:
-            out_console.print(f"[yellow]note:[/] {note}")
+        result = run_strategy_benchmark(
+            table, agents or None, seeds, budgets, chosen, call_price, share,
+            samples_per_decision, reward, holdout, tasks=tasks, workers=workers,
+            transfer_train_budget=train_budget, transfer_budget=transfer_budget,
+            notes=notes, on_progress=on_progress,
+        )
     target = out or (DEFAULT_OUT if classic else DEFAULT_STRATEGY_OUT)
-    write = classic_output.write_outputs if classic else strategy_output.write_outputs
-    paths = write(result, target)
-    costs = ", ".join(f"{a.name} {a.cpu_s:.0f}" for a in result.agents if a.kind == "agent")
-    out_console.print(
-        f"{result.wall_s:.1f} s wall with {result.config.workers} worker(s); agent runs took "
-        f"{result.cpu_s:.0f} CPU-s ({costs})"
-    )
-    out_console.print(f"wrote {', '.join(str(p) for p in paths)}")
-    return result
+    return AgentsReplay(result, classic, target)
+
+
+def write_agents_outputs(replay: AgentsReplay) -> list[Path]:
+    """agents.json and the plots, under replay.target; the paths written."""
+    from harness.bench import classic_output, strategy_output
+
+    write = classic_output.write_outputs if replay.classic else strategy_output.write_outputs
+    return list(write(replay.result, replay.target))
 
 
 def _with_notes(result: Any, notes: list[str]) -> Any:

@@ -1,5 +1,6 @@
 """`harness bench ...`: offline agent benchmarks over a recorded response table, and the
-recording of that table (whose progress bar is drawn here; harness.bench.record returns rows)."""
+recording of that table. The progress bars and tables are drawn here; harness.bench.agents
+returns the replay and harness.bench.record the rows."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from harness.errors import HarnessError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from harness.bench.agents import AgentsReplay
     from harness.bench.record import Recording
 
 
@@ -69,7 +71,10 @@ def bench_agents_cmd(table_path: Path, seeds: int, budget: int | None, out: Path
                      call_price: float, honest_split: float | None) -> None:
     """Replay a recorded response table to compare agents: regret, calls vs uniform, value of
     learning, transfer."""
+    from rich.progress import Progress
+
     from harness.bench.agents import bench_agents
+    from harness.console import console
 
     chosen = tuple(s.strip() for s in selections.split(",") if s.strip()) if selections else None
     try:
@@ -77,9 +82,52 @@ def bench_agents_cmd(table_path: Path, seeds: int, budget: int | None, out: Path
                  if temperatures else None)
     except ValueError:
         raise HarnessError(f"--temperatures takes numbers like 0.2,0.8, got {temperatures!r}") from None
-    bench_agents(table_path, seeds, budget, out, tasks_dir, agents, samples, reward, workers,
-                 holdout, train_budget, transfer_budget, selections=chosen, temperatures=temps,
-                 call_price=call_price, honest_split=honest_split)
+    out_console, err_console = console(), console(stderr=True)
+    if not out_console.is_terminal:  # a file or pipe: do not wrap the wide tables at 80 columns
+        out_console.width = 180
+    with Progress(console=err_console, transient=True) as progress:
+        bar = progress.add_task("replaying", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        replay = bench_agents(table_path, seeds, budget, out, tasks_dir, agents, samples, reward,
+                              workers, holdout, train_budget, transfer_budget, selections=chosen,
+                              temperatures=temps, call_price=call_price,
+                              honest_split=honest_split, on_progress=on_progress)
+    print_agents_replay(replay, tasks_dir, out_console)
+
+
+def print_agents_replay(replay: AgentsReplay, tasks_dir: Path, out: Console) -> None:
+    """The tables of a replay, its notes, then its outputs written and the time it took."""
+    from harness.bench import classic_output, render, strategy_output
+    from harness.bench.agents import write_agents_outputs
+
+    result = replay.result
+    if replay.classic:
+        out.print(classic_output.agent_table(result))
+        if result.transfer:
+            out.print(classic_output.transfer_table(result))
+    else:
+        out.print(strategy_output.agent_table(result))
+        out.print(strategy_output.value_table(result))
+        if result.transfer:
+            out.print(strategy_output.transfer_table(result))
+    out.print(render.sensitivity_table(result))
+    missing = [n for n in result.notes if "no folder" in n]
+    if missing:
+        out.print(f"[yellow]{len(missing)} table task(s) have no folder in {tasks_dir}: "
+                  "contextual agents saw placeholder features[/]")
+    for note in result.notes:
+        if "no folder" not in note:
+            out.print(f"[yellow]note:[/] {note}")
+    paths = write_agents_outputs(replay)
+    costs = ", ".join(f"{a.name} {a.cpu_s:.0f}" for a in result.agents if a.kind == "agent")
+    out.print(
+        f"{result.wall_s:.1f} s wall with {result.config.workers} worker(s); agent runs took "
+        f"{result.cpu_s:.0f} CPU-s ({costs})"
+    )
+    out.print(f"wrote {', '.join(str(p) for p in paths)}")
 
 
 @bench.command("record")

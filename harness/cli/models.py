@@ -45,6 +45,11 @@ def models_list() -> None:
 @home_option
 def models_check(model: str | None, base_url: str | None, api_key: str | None, home: Path) -> None:
     """One tiny uncached call: prints latency, tokens and tokens/s."""
+    from harness.console import console
     from harness.llm.check import check_model
 
-    check_model(model, base_url, api_key, home)
+    out = console()
+    check = check_model(model, base_url, api_key, home, log=out.print)
+    out.print(f"[green]ok[/] {check.model} at {check.base_url}: ready in {check.ready_s:.1f} s, "
+              f"answered {check.completion_tokens} tokens in {check.latency_s:.2f} s "
+              f"({check.rate:.1f} tokens/s, finish: {check.finish_reason})")

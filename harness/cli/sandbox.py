@@ -62,6 +62,20 @@ def sandbox_doctor() -> None:
 def sandbox_bench(programs: int, docker_programs: int, out: Path, tasks_dir: Path,
                   workers: int) -> None:
     """Warm pool vs `docker run` per program vs bare host subprocess, in one run."""
-    from harness.sandbox.bench import run_bench
+    from rich.table import Table
 
-    run_bench(tasks_dir, programs, docker_programs, workers, out)
+    from harness.console import console
+    from harness.sandbox.bench import run_bench, write_figures
+
+    con = console()
+    bench = run_bench(tasks_dir, programs, docker_programs, workers, log=con.print,
+                      phase=con.status)
+    table = Table(title=f"sandbox bench: sort_ints, {bench.tests} tests per program")
+    for col in ("method", "programs", "programs/s", "median ms", "passed", "pool speed-up"):
+        table.add_column(col, justify="left" if col == "method" else "right")
+    for row in bench.rows:
+        ratio = bench.speed_up(row) or 0.0
+        table.add_row(row.method, str(row.programs), f"{row.per_second:.1f}", f"{row.median_ms:.1f}",
+                      str(row.passed), f"{ratio:.1f}x")
+    con.print(table)
+    con.print(f"figures: {write_figures(bench, out)}")

@@ -1,7 +1,8 @@
 """`harness tasks ...`: list, inspect, scaffold, check and import task folders.
 
-The checks and the importer return data (harness.tasks.check, harness.tasks.importers);
-the tables, progress bars and JSON lines are drawn here.
+The listing, the checks and the importer return data (harness.tasks.view,
+harness.tasks.check, harness.tasks.importers); the tables, panels, progress bars and JSON
+lines are drawn here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
     from harness.tasks.check import TaskCheck
     from harness.tasks.importers.humaneval import ImportReport
+    from harness.tasks.load import Task, TaskDirs
+    from harness.tasks.sources import TaskSource
 
 TASK_SOURCES = ("humaneval",)
 """Benchmarks `harness tasks import` can convert into task folders."""
@@ -46,7 +49,29 @@ def tasks_list(tags: tuple[str, ...], difficulty: str | None, as_json: bool,
     """Table of tasks: name, difficulty, tags, tests."""
     from harness.tasks.view import list_tasks
 
-    list_tasks(tasks_dir, tags, difficulty, as_json)
+    print_task_list(list_tasks(tasks_dir, tags, difficulty), tasks_dir, as_json)
+
+
+def print_task_list(rows: list[tuple[Task, TaskSource]], tasks_dir: TaskDirs,
+                    as_json: bool) -> None:
+    """The tasks as JSON lines, or a table with the source each came from."""
+    from rich.table import Table
+
+    from harness.console import console, plain
+    from harness.tasks.load import describe_dirs
+    from harness.tasks.view import task_record
+
+    if as_json:
+        for t, source in rows:
+            print(json.dumps(task_record(t, source)))
+        return
+    table = Table(title=plain(f"{len(rows)} tasks in {describe_dirs(tasks_dir)}"))
+    for col in ("name", "difficulty", "tags", "tests", "source"):
+        table.add_column(col, justify="right" if col == "tests" else "left")
+    for t, source in rows:
+        table.add_row(plain(t.name), plain(t.difficulty), plain(", ".join(t.tags)),
+                      str(len(t.test_names)), plain(source.label))
+    console().print(table)
 
 
 @tasks.command("show")
@@ -54,9 +79,32 @@ def tasks_list(tags: tuple[str, ...], difficulty: str | None, as_json: bool,
 @tasks_dir_option
 def tasks_show(name: str, tasks_dir: Path) -> None:
     """Spec, signature, examples, hints and tests of one task."""
+    from harness.console import console
     from harness.tasks.view import show_task
 
-    show_task(tasks_dir, name)
+    task, source = show_task(tasks_dir, name)
+    print_task(task, source, console())
+
+
+def print_task(task: Task, source: TaskSource, out: Console) -> None:
+    """One task in full: its text shown literally, code highlighted."""
+    from rich.panel import Panel
+    from rich.syntax import Syntax
+
+    from harness.console import plain
+
+    meta = plain(f"{task.name}  {task.difficulty}  tags: {', '.join(task.tags) or '-'}  "
+                 f"hash {task.short_hash}  from {source.label}")
+    out.print(Panel(plain(task.description), title=meta, title_align="left"))
+    if task.signature:
+        out.print(Syntax(plain(task.signature).plain, "python", theme="ansi_dark"))
+    for title, items in (("examples", task.examples), ("hints", task.hints)):
+        if items:
+            out.print(f"[bold]{title}[/]")
+            for item in items:
+                out.print(plain(f"  • {item}"))
+    out.print(plain(f"tests ({len(task.test_names)}: {', '.join(task.test_names)})", "bold"))
+    out.print(Syntax(plain(task.tests_source).plain, "python", theme="ansi_dark", line_numbers=True))
 
 
 @tasks.command("new")

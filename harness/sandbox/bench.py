@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,23 @@ class BenchRow:
     @property
     def per_second(self) -> float:
         return self.programs / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class SandboxBench:
+    """The three ways of grading one batch: warm pool first, then docker run, then host."""
+
+    tests: int
+    workers: int
+    rows: tuple[BenchRow, ...]
+
+    @property
+    def pool(self) -> BenchRow:
+        return self.rows[0]
+
+    def speed_up(self, row: BenchRow) -> float | None:
+        """How many times faster the warm pool is than `row` (None when row measured nothing)."""
+        return self.pool.per_second / row.per_second if row.per_second else None
 
 
 def programs(task: Task, n: int) -> list[str]:
@@ -134,49 +152,42 @@ def bench_host(task: Task, codes: list[str], workers: int) -> BenchRow:
     return BenchRow(f"host python3 -I per program ({workers} parallel, unsafe)", len(codes), seconds, median, passed)
 
 
-def run_bench(tasks_dir: Path, n_programs: int, n_docker: int, workers: int,
-              out_path: Path | None = None) -> list[BenchRow]:
-    from rich.table import Table
-
-    from harness.console import console
+def run_bench(tasks_dir: Path, n_programs: int, n_docker: int, workers: int, *,
+              log: Callable[[str], None] = lambda _m: None,
+              phase: Callable[[str], AbstractContextManager[object]] = lambda _n: nullcontext(),
+              ) -> SandboxBench:
+    """Grade the same batch three ways. `log` gets the sandbox start-up messages; each timed
+    method runs inside `phase(name)` (a status line, say)."""
     from harness.grading.grader import open_sandbox
     from harness.sandbox.pool import SandboxConfig
     from harness.tasks.load import find_task
 
     task = find_task(tasks_dir, "sort_ints")
-    out = console()
-    sandbox = open_sandbox(SandboxConfig(workers=workers), log=out.print)
+    sandbox = open_sandbox(SandboxConfig(workers=workers), log=log)
     grader = Grader(sandbox, store=None)
     try:
         codes = programs(task, n_programs)
         grader.grade_many([(task, c) for c in codes[:workers * 4]])  # warm up
-        with out.status("warm pool"):
+        with phase("warm pool"):
             pool_row = bench_pool(grader, task, codes)
-        with out.status("host subprocess"):
+        with phase("host subprocess"):
             host_row = bench_host(task, codes, workers)
-        with out.status("docker run per program"):
+        with phase("docker run per program"):
             docker_row = bench_docker_run(sandbox, task, codes[:n_docker], workers)
     finally:
         grader.close()
-    rows = [pool_row, docker_row, host_row]
-    table = Table(title=f"sandbox bench: sort_ints, {len(task.test_names)} tests per program")
-    for col in ("method", "programs", "programs/s", "median ms", "passed", "pool speed-up"):
-        table.add_column(col, justify="left" if col == "method" else "right")
-    for row in rows:
-        ratio = pool_row.per_second / row.per_second if row.per_second else 0.0
-        table.add_row(row.method, str(row.programs), f"{row.per_second:.1f}", f"{row.median_ms:.1f}",
-                      str(row.passed), f"{ratio:.1f}x")
-    out.print(table)
-    if out_path is not None:
-        from dataclasses import asdict
+    return SandboxBench(len(task.test_names), workers, (pool_row, docker_row, host_row))
 
-        from harness.provenance import base_provenance
 
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        figures = [{**asdict(r), "per_second": r.per_second,
-                    "pool_speed_up": pool_row.per_second / r.per_second if r.per_second else None}
-                   for r in rows]
-        out_path.write_text(json.dumps({**base_provenance(), "workers": workers, "rows": figures},
-                                       indent=2) + "\n")
-        out.print(f"figures: {out_path}")
-    return rows
+def write_figures(bench: SandboxBench, out_path: Path) -> Path:
+    """The rows, their speed-ups and the provenance, as JSON at out_path."""
+    from dataclasses import asdict
+
+    from harness.provenance import base_provenance
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    figures = [{**asdict(r), "per_second": r.per_second, "pool_speed_up": bench.speed_up(r)}
+               for r in bench.rows]
+    out_path.write_text(json.dumps({**base_provenance(), "workers": bench.workers, "rows": figures},
+                                   indent=2) + "\n")
+    return out_path

@@ -1,22 +1,17 @@
-"""Showing tasks to people: the list table, one task in full, and the scaffold for a new one."""
+"""The tasks behind `harness tasks list/show/new`: which match, one task with its source, and
+the scaffold for a new one. The tables and panels are drawn in harness/cli/tasks.py."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
-
-from harness.console import console, plain
 from harness.errors import TaskError
 from harness.tasks.load import (
     NAME_RE,
     Task,
     TaskDirs,
-    describe_dirs,
     find_located_task,
     load_located_tasks,
 )
@@ -25,45 +20,27 @@ from harness.tasks.sources import TaskSource, new_task_dir
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
-def list_tasks(tasks_dir: TaskDirs, tags: tuple[str, ...], difficulty: str | None,
-               as_json: bool) -> list[tuple[Task, TaskSource]]:
-    """Print the matching tasks (a table, or JSON lines) with the source each came from, and
-    return them: with several sources, which folder a task is read from is not obvious."""
+def list_tasks(tasks_dir: TaskDirs, tags: tuple[str, ...],
+               difficulty: str | None) -> list[tuple[Task, TaskSource]]:
+    """The matching tasks with the source each came from (with several sources, which folder
+    a task is read from is not obvious), easiest first, then by name."""
     rows = [(t, source) for t, source in load_located_tasks(tasks_dir)
             if (not tags or set(tags) & set(t.tags))
             and (difficulty is None or t.difficulty == difficulty)]
     rows.sort(key=lambda row: (DIFFICULTY_ORDER.get(row[0].difficulty, 9), row[0].name))
-    if as_json:
-        for t, source in rows:
-            print(json.dumps({"name": t.name, "difficulty": t.difficulty, "tags": list(t.tags),
-                              "tests": len(t.test_names), "hash": t.hash,
-                              "source": source.label, "path": str(t.path)}))
-        return rows
-    table = Table(title=plain(f"{len(rows)} tasks in {describe_dirs(tasks_dir)}"))
-    for col in ("name", "difficulty", "tags", "tests", "source"):
-        table.add_column(col, justify="right" if col == "tests" else "left")
-    for t, source in rows:
-        table.add_row(plain(t.name), plain(t.difficulty), plain(", ".join(t.tags)),
-                      str(len(t.test_names)), plain(source.label))
-    console().print(table)
     return rows
 
 
-def show_task(tasks_dir: TaskDirs, name: str) -> None:
-    task, source = find_located_task(tasks_dir, name)
-    out = console()
-    meta = plain(f"{task.name}  {task.difficulty}  tags: {', '.join(task.tags) or '-'}  "
-                 f"hash {task.short_hash}  from {source.label}")
-    out.print(Panel(plain(task.description), title=meta, title_align="left"))
-    if task.signature:
-        out.print(Syntax(plain(task.signature).plain, "python", theme="ansi_dark"))
-    for title, items in (("examples", task.examples), ("hints", task.hints)):
-        if items:
-            out.print(f"[bold]{title}[/]")
-            for item in items:
-                out.print(plain(f"  • {item}"))
-    out.print(plain(f"tests ({len(task.test_names)}: {', '.join(task.test_names)})", "bold"))
-    out.print(Syntax(plain(task.tests_source).plain, "python", theme="ansi_dark", line_numbers=True))
+def task_record(task: Task, source: TaskSource) -> dict[str, Any]:
+    """One line of `harness tasks list --json`."""
+    return {"name": task.name, "difficulty": task.difficulty, "tags": list(task.tags),
+            "tests": len(task.test_names), "hash": task.hash,
+            "source": source.label, "path": str(task.path)}
+
+
+def show_task(tasks_dir: TaskDirs, name: str) -> tuple[Task, TaskSource]:
+    """Task `name` and the source it is read from."""
+    return find_located_task(tasks_dir, name)
 
 
 TOML_TEMPLATE = '''entry_point = "{name}"
