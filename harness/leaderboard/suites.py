@@ -52,12 +52,11 @@ def builtin_suite_hash() -> str | None:
     Cached: the tasks are read and hashed once per process.
     """
     from harness.resources import builtin_tasks_dir
-    from harness.tasks.load import load_tasks
+    from harness.tasks.suites import suite_tasks
 
-    folder = builtin_tasks_dir()
-    if folder is None:
+    if builtin_tasks_dir() is None:
         return None
-    tasks = load_tasks(folder)
+    tasks = suite_tasks(BUILTIN, ())  # the builtin suite ignores the search folders
     return suite_hash({t.name: t.hash for t in tasks}) if tasks else None
 
 
