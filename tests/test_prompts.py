@@ -108,7 +108,8 @@ def test_every_template_names_the_function(task: Task, bare_task: Task) -> None:
     for template in space.templates + space.named:
         for t in (task, bare_task):
             text = user(render(template, t))
-            assert f"`{t.entry_point}`" in text
+            named = f"def {t.entry_point}(" if template.id == "native" else f"`{t.entry_point}`"
+            assert named in text
             assert not re.search(r"\{[a-z_]+\}", text), "an unfilled field"
 
 

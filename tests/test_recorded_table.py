@@ -11,6 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from harness.bench.record import prompts_digest
 from harness.bench.sensitivity import sensitivity
 from harness.bench.table_io import DEFAULT_TABLE, load_table, meta_path
 from harness.cli import cli
@@ -22,13 +23,22 @@ TABLE = ROOT / DEFAULT_TABLE
 TASKS_DIR = ROOT / "tasks"
 
 
+def recorded_prompts(names: object, meta: dict[str, object]) -> str:
+    """The digest of every prompt the table's plan sends, with the wording of today."""
+    plan = meta["plan"]
+    assert isinstance(plan, dict) and isinstance(names, list | tuple)
+    tasks = [find_task(TASKS_DIR, name) for name in names]
+    return prompts_digest(tasks, default_space("content"), tuple(plan["templates"]))
+
+
 def test_the_table_is_complete_and_current() -> None:
     table = load_table(TABLE)
     assert len(table.tasks) >= 12
     assert set(table.templates) == set(default_space("content").ids)
     assert table.samples == (10, 10), "every cell holds 10 answers"
     meta = json.loads(meta_path(TABLE).read_text())
-    assert meta["template_space"] == default_space("content").fingerprint()
+    assert meta["prompts"] == recorded_prompts(meta["plan"]["tasks"], meta), (
+        "a prompt the table was recorded with has changed wording: run `harness bench record`")
     for name in table.tasks:
         task = find_task(TASKS_DIR, name)
         assert meta["tasks"][name] == task.hash, (
@@ -66,7 +76,8 @@ def test_the_v2_table_is_current() -> None:
 
     assert TABLE_V2.exists(), "bench/tables/responses_v2.jsonl.gz: record it with `harness bench record`"
     rows, meta = read_rows(TABLE_V2)
-    assert meta["template_space"] == default_space("content").fingerprint()
+    assert meta["prompts"] == recorded_prompts(meta["plan"]["tasks"], meta), (
+        "a prompt the v2 table was recorded with has changed wording: run `harness bench record`")
     for row in rows:
         assert row.temperature is not None and row.code is not None and row.visible is not None
         assert row.tests is not None and len(row.tests) == row.total and row.tests.count("1") == row.passed

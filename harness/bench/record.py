@@ -14,6 +14,7 @@ the table file is rewritten atomically as rows arrive.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import threading
@@ -28,7 +29,7 @@ from harness.errors import SandboxError
 from harness.grading.grader import Grader
 from harness.llm.client import LLM, GenerationParams
 from harness.loop.strategies import Answer, Executor, Strategy
-from harness.prompts.space import TemplateSpace
+from harness.prompts.space import TemplateSpace, render
 from harness.tasks.load import Task, visible_checks
 
 if TYPE_CHECKING:
@@ -79,6 +80,17 @@ def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["task"], row["template"], row.get("temperature", 0.0), row["sample"])
 
 
+def prompts_digest(tasks: list[Task], space: TemplateSpace, templates: tuple[str, ...]) -> str:
+    """Hash of every prompt the plan sends: a recording resumes only on the very same words
+    (adding a template elsewhere in the space, or a task, changes no recorded prompt)."""
+    digest = hashlib.sha256()
+    for task in tasks:
+        for template in templates:
+            messages = render(space.get(template), task, space.components)
+            digest.update(json.dumps([task.name, template, messages]).encode() + b"\n")
+    return digest.hexdigest()[:16]
+
+
 def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[str, Any]]:
     """Rows of an earlier recording of the same plan, model and prompts that are still valid:
     a table committed from another machine resumes without its run store."""
@@ -87,7 +99,7 @@ def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[
         return []
     old = json.loads(meta_path.read_text())
     now = json.loads(json.dumps(meta))  # as it would read back (tuples become lists)
-    same = all(old.get(k) == now.get(k) for k in ("model", "endpoint", "template_space")) and \
+    same = all(old.get(k) == now.get(k) for k in ("model", "endpoint", "prompts")) and \
         old.get("plan", {}).get("params") == now["plan"]["params"]
     if not same:
         return []
@@ -121,7 +133,8 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
     jobs = [(range(start, min(start + chunk, plan.samples)), task, template, temperature)
             for start in range(0, plan.samples, chunk) for temperature in plan.temperatures
             for task in tasks for template in plan.templates]
-    meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)}}
+    meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)},
+            "prompts": prompts_digest(tasks, space, plan.templates)}
     rows = kept_rows(out, meta, tasks)
     have = {row_key(r) for r in rows}
     executor = Executor(llm, grader.grade, space)

@@ -44,8 +44,10 @@ def open_sandbox(config: SandboxConfig | None = None, log: Callable[[str], None]
 
 
 def job_for(task: Task, code: str, config: SandboxConfig) -> dict[str, Any]:
+    """The worker's job. A task's preamble runs before the candidate's code, as the source
+    benchmark runs its prompt before the completion (a task without one: the code alone)."""
     return {
-        "code": code,
+        "code": f"{task.preamble}\n{code}" if task.preamble else code,
         "tests": task.tests_source,
         "test_names": list(task.test_names),
         "entry_point": task.entry_point,

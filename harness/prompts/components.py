@@ -194,7 +194,20 @@ NAMED: tuple[Template, ...] = (
         system=DEFAULT_SYSTEM,
         user="Write efficient Python code for a function `{entry_point}`.\n\n{description}\n\n{hints_inline}",
     ),
+    Template(
+        "native",
+        None,
+        "The task as its source benchmark asks it (HumanEval: the original stub and docstring, "
+        "helpers included), in the instruction widely used to evaluate chat models on it.",
+        system=DEFAULT_SYSTEM,
+        user="Please provide a self-contained Python script that solves the following problem "
+        "in a markdown code block:\n```python\n{native}```",
+    ),
 )
+
+PREAMBLE = ("These definitions are already in scope; your code may use them:\n"
+            "```python\n{preamble}\n```")
+"""Shown after the first part of every other prompt when a task has a preamble."""
 
 ALIASES: Mapping[str, str] = {
     # The prompt FACTS.md measured at 0.36 pass rate for the 1.5B model.

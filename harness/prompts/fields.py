@@ -118,6 +118,20 @@ def edge_cases(task: Task) -> list[str]:
     return found or ["the smallest possible input and the boundary values the description states"]
 
 
+def native_prompt(task: Task) -> str:
+    """The task as its source benchmark asks it: the recorded prompt (HumanEval's stub and
+    docstring), else a stub built the same way from the preamble, signature, description and
+    examples, so `native` renders every task."""
+    if task.prompt.strip():
+        return task.prompt.rstrip() + "\n"
+    doc = reflow(task.description)
+    if task.examples:
+        doc += "\n\nExamples:\n" + "\n".join(ex.strip() for ex in task.examples)
+    body = "\n".join(f"    {line}" if line else "" for line in doc.splitlines())
+    head = f"{task.preamble}\n" if task.preamble else ""
+    return f'{head}{signature_of(task)}:\n    """\n{body}\n    """\n'
+
+
 def prompt_fields(task: Task) -> dict[str, str]:
     """Every field a format string may use, derived from the task once."""
     hints = [" ".join(h.split()) for h in task.hints]
@@ -131,4 +145,6 @@ def prompt_fields(task: Task) -> dict[str, str]:
         "hints_inline": " ".join(hints),
         "edge_cases": "; ".join(edge_cases(task)),
         "solved_example": render_solved(solved_example_for(task)),
+        "preamble": task.preamble.strip(),
+        "native": native_prompt(task),
     }

@@ -22,6 +22,7 @@ from harness.prompts.components import (
     COMPONENTS,
     DEFAULT_SYSTEM,
     NAMED,
+    PREAMBLE,
     PRESETS,
     Component,
     Template,
@@ -180,6 +181,7 @@ class TemplateSpace:
                 ],
                 [[t.id, t.system, t.user] for t in self.named],
                 DEFAULT_SYSTEM,
+                PREAMBLE,
                 EDGE_CASE_RULES,
                 [[e.entry_point, e.description, e.solution] for e in SOLVED_EXAMPLES],
             ]
@@ -217,9 +219,12 @@ def render(
     fields = prompt_fields(task)
     if template.factors is None:
         system = template.system.format(**fields) or DEFAULT_SYSTEM
+        user = template.user.format(**fields)
+        if fields["preamble"] and "{native}" not in template.user:
+            user += "\n\n" + PREAMBLE.format(**fields)
         return [
             {"role": "system", "content": _tidy(system)},
-            {"role": "user", "content": _tidy(template.user.format(**fields))},
+            {"role": "user", "content": _tidy(user)},
         ]
     system_parts: list[str] = []
     user_parts: list[str] = []
@@ -229,6 +234,8 @@ def render(
             continue
         text = option.text.format(**fields)
         (system_parts if option.role == "system" else user_parts).append(text)
+    if fields["preamble"]:  # after the statement: the helpers it names are in scope
+        user_parts.insert(min(1, len(user_parts)), PREAMBLE.format(**fields))
     return [
         {"role": "system", "content": _tidy("\n\n".join(system_parts) or DEFAULT_SYSTEM)},
         {"role": "user", "content": _tidy("\n\n".join(user_parts))},

@@ -8,6 +8,7 @@ expected, so a user can fix their own folders without reading this code.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import os
 import re
@@ -36,6 +37,8 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "difficulty": (str, "one of easy, medium, hard"),
     "timeout_s": ((int, float), "a positive number of seconds per test"),
     "hints": (list, "a list of strings"),
+    "preamble": (str, "Python source (imports, helper functions) the task's code may use"),
+    "prompt": (str, "the task's original prompt text (rendered by the `native` template)"),
 }
 _REQUIRED = ("entry_point", "description")
 
@@ -57,6 +60,11 @@ class Task:
     difficulty: str = "medium"
     timeout_s: float = DEFAULT_TIMEOUT_S
     hints: tuple[str, ...] = ()
+    preamble: str = ""
+    """Imports and helper functions the statement relies on (e.g. HumanEval's `poly`): shown
+    to the model and run before the candidate's code, as the source benchmark does."""
+    prompt: str = ""
+    """The source benchmark's own prompt (HumanEval: stub plus docstring), for `native`."""
     hash: str = field(default="")
 
     @property
@@ -151,6 +159,17 @@ def test_functions(module: ast.Module) -> tuple[str, ...]:
     )
 
 
+def _preamble(folder: Path, data: dict[str, object]) -> str:
+    text = str(data.get("preamble", "")).strip()
+    if text:
+        try:
+            ast.parse(text)
+        except SyntaxError as exc:
+            raise TaskError(f"{folder / 'task.toml'}: key 'preamble' must be valid Python "
+                            f"(line {exc.lineno}: {exc.msg})") from None
+    return text + "\n" if text else ""
+
+
 def load_task(folder: Path | str) -> Task:
     """Load and validate one task folder."""
     folder = Path(folder)
@@ -187,6 +206,8 @@ def load_task(folder: Path | str) -> Task:
         difficulty=str(data.get("difficulty", "medium")),
         timeout_s=float(cast("float", data.get("timeout_s", DEFAULT_TIMEOUT_S))),
         hints=tuple(cast("Iterable[str]", data.get("hints", ()))),
+        preamble=_preamble(folder, data),
+        prompt=str(data.get("prompt", "")),
         hash=task_hash(folder),
     )
 
@@ -328,9 +349,4 @@ def visible_checks(task: Task) -> Task | None:
         return None
     source = "\n".join(lines)
     digest = hashlib.sha256(f"visible\0{task.hash}\0{source}".encode()).hexdigest()
-    return Task(name=task.name, path=task.path, entry_point=task.entry_point,
-                description=task.description, tests_source=source,
-                solution_source=task.solution_source, test_names=tuple(names),
-                signature=task.signature, examples=task.examples, tags=task.tags,
-                difficulty=task.difficulty, timeout_s=task.timeout_s, hints=task.hints,
-                hash=digest)
+    return dataclasses.replace(task, tests_source=source, test_names=tuple(names), hash=digest)

@@ -15,7 +15,10 @@ Each problem becomes `humaneval_NNN/` (NNN = the number in `HumanEval/NNN`):
   keeps `check` whole and runs it as one test. Prompt helpers that the check
   calls (`poly`, `encode_cyclic`, `encode_shift`) are copied into tests.py: the
   tests use that trusted copy, never the candidate's.
-* `task.toml`: entry_point; description = the entry function's docstring,
+* `task.toml`: entry_point; preamble = the prompt's imports and helper functions
+  (shown to the model, run before the candidate's code, as HumanEval runs its prompt
+  before a completion); prompt = the original prompt, for the `native` template;
+  description = the entry function's docstring,
   cleaned, without its `>>>` examples (and a header such as "Example:" left
   with nothing under it); signature = the def line; examples = the `>>>`
   lines as `call == output` expressions (`call is None` when doctest shows
@@ -181,6 +184,17 @@ def load_problems(path: Path) -> list[Problem]:
 # ---------------------------------------------------------------- conversion
 
 
+def preamble(problem: Problem) -> str:
+    """Every import and helper of the prompt other than the entry function, in order: the
+    statement may name them (decode_cyclic relies on encode_cyclic) and solutions call them."""
+    module = ast.parse(problem.prompt)
+    parts = [ast.get_source_segment(problem.prompt, node) or ast.unparse(node)
+             for node in module.body
+             if not (isinstance(node, ast.FunctionDef) and node.name == problem.entry_point)]
+    text = "\n\n".join(p.strip() for p in parts if p.strip())
+    return text + "\n" if text else ""
+
+
 def convert(problem: Problem) -> Converted:
     """One problem as the three files of a task folder (nothing is written)."""
     name = folder_name(problem.task_id)
@@ -203,7 +217,7 @@ def convert(problem: Problem) -> Converted:
         description = doc
     tests = split_check(problem)
     toml = task_toml(problem.entry_point, description, signature(func), examples,
-                     difficulty(problem.canonical_solution))
+                     difficulty(problem.canonical_solution), preamble(problem), problem.prompt)
     return Converted(name, problem.task_id,
                      {"task.toml": toml, "tests.py": tests.source, "solution.py": solution},
                      tests.tests, tests.split, tests.note)

@@ -129,14 +129,19 @@ def signature(func: ast.FunctionDef) -> str:
 
 def _toml_string(text: str) -> str:
     if "\n" in text and "'''" not in text and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text):
-        return "'''\n" + text + "\n'''"
+        return "'''\n" + text + ("'''" if text.endswith("\n") else "\n'''")
     return json.dumps(text, ensure_ascii=False)
 
 
-def task_toml(entry: str, description: str, sig: str, examples: list[str], level: str) -> str:
+def task_toml(entry: str, description: str, sig: str, examples: list[str], level: str,
+              preamble: str = "", prompt: str = "") -> str:
     lines = [f"entry_point = {_toml_string(entry)}",
              f"description = {_toml_string(description)}",
              f"signature = {_toml_string(sig)}"]
+    if preamble:
+        lines.append(f"preamble = {_toml_string(preamble)}")
+    if prompt:
+        lines.append(f"prompt = {_toml_string(prompt)}")
     if examples:
         lines.append("examples = [")
         lines += [f"    {_toml_string(e)}," for e in examples]
@@ -148,7 +153,8 @@ def task_toml(entry: str, description: str, sig: str, examples: list[str], level
               f"timeout_s = {TIMEOUT_S}"]
     text = "\n".join(lines) + "\n"
     data = tomllib.loads(text)  # the writer is hand-rolled: prove it round-trips
-    if data["description"].strip() != description or data["examples"] != examples:
+    if data["description"].strip() != description or data["examples"] != examples or \
+            data.get("preamble", "") != preamble or data.get("prompt", "") != prompt:
         raise ConversionError("task.toml does not round-trip")
     return text
 
