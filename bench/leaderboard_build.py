@@ -20,6 +20,7 @@ Both sides are timed wall clock (perf_counter), best of `--repeats` after one wa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import random
@@ -69,12 +70,9 @@ def synthetic_run(template: dict[str, Any], prototypes: list[SampleRecord], inde
         strategy = templates[(index + t) % len(templates)]
         for s in range(samples):
             proto = rng.choice(prototypes)
-            records.append(SampleRecord(
-                task=task, task_hash=task_hash(task), template=strategy, episode=0, sample=s,
-                status=proto.status, syntax_ok=proto.syntax_ok, passed=proto.passed,
-                total=proto.total, failed_tests=proto.failed_tests, duration_s=proto.duration_s,
-                completion_tokens=proto.completion_tokens, prompt_tokens=proto.prompt_tokens,
-                finish_reason=proto.finish_reason, reward=proto.reward))
+            records.append(dataclasses.replace(
+                proto, task=task, task_hash=task_hash(task), template=strategy, episode=0, sample=s,
+                phase="learn"))
     rid = run_id(index)
     prov.update(
         command=f"python bench/leaderboard_build.py (synthetic run {index} from {template['run_id']})",
@@ -87,7 +85,7 @@ def synthetic_run(template: dict[str, Any], prototypes: list[SampleRecord], inde
     run = {"schema": template["schema"], "run_id": rid,
            "name": f"synthetic {index:03d} ({template['name']})", "provenance": prov,
            "summary": scores["summary"], "per_task": scores["per_task"],
-           "per_template": scores["per_template"], "best": best}
+           "per_template": scores["per_template"], "best": best, "evaluation": scores["evaluation"]}
     return run, records
 
 
@@ -95,7 +93,7 @@ def generate(results: Path, runs: int = 20, tasks: int = 200, samples: int = 4,
              template: Path = COMMITTED / TEMPLATE_RUN, seed: int = 0) -> int:
     """Write `runs` run folders under `results`; returns the number of samples written."""
     published = load_run(template)
-    prototypes = list(published.samples)
+    prototypes = [r for r in published.samples if r.phase == "learn"]
     written = 0
     for i in range(runs):
         run, records = synthetic_run(published.run, prototypes, i, tasks, samples, seed)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from harness.grading.results import GradeResult
 
 Phase = Literal["learn", "eval_learned", "eval_default"]
 """Learning answers, or the fresh evaluation answers of the learned / default strategy."""
+
+EVAL_EPISODES: dict[str, int] = {"eval_learned": -1, "eval_default": -2}
+"""Evaluation samples are stored (and published) under these episode numbers (learning uses 0..)."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,30 @@ class Sample:
             phase=row.get("phase", "learn"), created=float(row.get("created") or 0.0))
 
 
-def passes(samples: Iterable[Sample]) -> list[float]:
+class Graded(Protocol):
+    """What scoring reads from an answer: a stored `Sample` or a published record alike."""
+
+    @property
+    def task(self) -> str: ...
+    @property
+    def task_hash(self) -> str: ...
+    @property
+    def template(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reward(self) -> float | None: ...
+    @property
+    def calls(self) -> int: ...
+    @property
+    def phase(self) -> str: ...
+
+
+def passes(samples: Iterable[Graded]) -> list[float]:
     """1.0 per sample that passed every test, else 0.0: what pass@1 averages."""
     return [float(s.status == "passed") for s in samples]
 
 
-def rewards(samples: Iterable[Sample]) -> list[float]:
+def rewards(samples: Iterable[Graded]) -> list[float]:
     """Each sample's reward (0.0 where none was given)."""
     return [s.reward or 0.0 for s in samples]

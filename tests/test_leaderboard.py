@@ -226,12 +226,17 @@ def test_publish_writes_provenance_claims_and_samples(lab: Lab) -> None:
     assert prov["model"] == "fake-small" and prov["agent"] == "thompson"
     assert set(prov["task_hashes"]) == set(TASKS)
     assert prov["params"]["max_tokens"] == 512
-    rows = read_samples(folder)
+    every = read_samples(folder)
+    rows = [r for r in every if r["phase"] == "learn"]
     assert len(rows) == 3 * 2 * 2
+    fresh = [r for r in every if r["phase"] != "learn"]
+    assert sorted({(r["phase"], r["episode"]) for r in fresh}) == [("eval_default", -2), ("eval_learned", -1)]
+    assert len(fresh) == 2 * 2 * 4, "4 fresh answers per task of the learned and the default strategy"
     assert set(rows[0]) == {"task", "task_hash", "template", "episode", "sample", "status", "syntax_ok",
                             "passed", "total", "failed_tests", "duration_s", "completion_tokens",
-                            "prompt_tokens", "finish_reason", "reward"}
-    for r in rows:
+                            "prompt_tokens", "finish_reason", "reward", "phase", "calls", "code"}
+    assert all(r["code"].startswith(f"def {r['task']}(") for r in every if r["status"] != "syntax_error")
+    for r in every:
         assert r["task_hash"] == prov["task_hashes"][r["task"]]
         assert len(r["failed_tests"]) == (r["total"] - r["passed"] if r["syntax_ok"] else 0)
     want = expected_summary(rows)
@@ -336,7 +341,10 @@ def test_build_recomputes_rows_and_writes_json_csv_and_pages(lab: Lab) -> None:
     assert {r["run_id"] for r in rows} == set(lab.run_ids())
     assert [r["pass_rate"] for r in rows] == sorted((r["pass_rate"] for r in rows), reverse=True)
     for row in rows:
-        want = expected_summary(read_samples(lab.results / row["run_id"]))
+        every = read_samples(lab.results / row["run_id"])
+        fresh = [r for r in every if r["phase"] == "eval_learned"]
+        assert row["basis"] == "fresh answers of the learned strategy" and fresh
+        want = expected_summary(fresh)  # scored on answers the learner never chose from
         for key in ("samples", "passed", "pass_rate", "syntax_valid_rate", "mean_partial_credit",
                     "timeout_rate", "mean_completion_tokens"):
             assert row[key] == pytest.approx(want[key], abs=1e-6), (row["run_id"], key)
@@ -370,7 +378,9 @@ def test_build_recomputes_rows_and_writes_json_csv_and_pages(lab: Lab) -> None:
 def test_check_passes_on_published_results(lab: Lab) -> None:
     result = invoke("leaderboard", "build", "--results", lab.results, "--check")
     assert result.exit_code == 0, result.output
-    assert "ok: 3 runs, 36 samples verified" in result.output
+    total = sum(len(read_samples(lab.results / run_id)) for run_id in lab.run_ids())
+    assert total == 3 * (12 + 16)  # per run: 12 learning answers, 2 tasks x 4 fresh x 2 sides
+    assert f"ok: 3 runs, {total} samples verified" in result.output
 
 
 @pytest.mark.docker
@@ -473,7 +483,7 @@ def test_index_has_one_task_matrix_per_board(mixed: Mixed) -> None:
                                  + ("" if t["samples"] == 1 else "s"))
     solo = next(r for r in boards[1]["rows"] if r["run_id"] == mixed.solo["solo small / thompson"])
     (only,) = solo["per_task"]
-    assert only["task"] == "sort_ints" and only["samples"] == 6  # 3 episodes x 2 samples, one task
+    assert only["task"] == "sort_ints" and only["samples"] == 4  # 4 fresh answers of the learned strategy
     assert f'data-run-id="{solo["run_id"]}" title="sort_ints · solo small / thompson: pass@1 ' in sections[1]
     assert f">{only['pass_rate']:.2f}</td>" in sections[1]
 
@@ -554,7 +564,8 @@ def edit_samples(path: Path, edit: Any) -> None:  # noqa: ANN401
 def test_check_fails_on_a_flipped_status(lab: Lab, tmp_path: Path) -> None:
     results, run_id = tampered(lab, tmp_path)
     rows = read_samples(results / run_id)
-    i = next(i for i, r in enumerate(rows) if r["status"] != "passed" and r["syntax_ok"])
+    i = next(i for i, r in enumerate(rows)
+             if r["status"] != "passed" and r["syntax_ok"] and r["phase"] == "learn")
 
     def flip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows[i]["status"] = "passed"
@@ -571,7 +582,7 @@ def test_check_fails_on_a_flipped_status(lab: Lab, tmp_path: Path) -> None:
 def test_check_fails_on_an_edited_passed_count(lab: Lab, tmp_path: Path) -> None:
     results, run_id = tampered(lab, tmp_path)
     rows = read_samples(results / run_id)
-    i = next(i for i, r in enumerate(rows) if r["status"] == "passed")
+    i = next(i for i, r in enumerate(rows) if r["status"] == "passed" and r["phase"] == "learn")
 
     def lower(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows[i]["passed"] -= 1
@@ -642,7 +653,7 @@ def test_check_fails_on_a_missing_sample_and_a_bad_field(lab: Lab, tmp_path: Pat
     results, run_id = tampered(lab, tmp_path)
     edit_samples(results / run_id / "samples.jsonl", lambda rows: rows[:-1])
     out = check(results).output
-    assert f"{run_id}: samples.jsonl has 11 samples" in out
+    assert f"{run_id}: samples.jsonl has 11 learning samples" in out
     assert f"{run_id}: summary.samples claims 12, samples give 11" in out
     other = lab.runs["small / ucb1"]
     lines = (results / other / "samples.jsonl").read_text().splitlines()
@@ -687,7 +698,8 @@ def test_csv_neutralises_formulas() -> None:
                           "syntax_valid_rate", "mean_partial_credit", "timeout_rate", "mean_reward",
                           "mean_completion_tokens", "completion_tokens", "prompt_tokens")}
     row.update(suite="s", suite_hash="0" * 64, run_id="run-1", name="=HYPERLINK(1)", model="m", agent="a", template="", reward="partial",
-               tasks=["t"], date="", harness_version="", git_commit="")
+               tasks=["t"], date="", harness_version="", git_commit="", calls_per_answer=1.0,
+               uplift=None, uplift_low=None, uplift_high=None, basis="every answer")
     assert "'=HYPERLINK(1)" in csv_text([row])
 
 
@@ -700,7 +712,8 @@ def test_charts_escape_labels_and_draw_points() -> None:
 
 
 def test_sample_records_are_parsed_strictly() -> None:
-    good = SampleRecord("t", "h", "bare", 0, 0, "failed", True, 1, 2, ("test_b",), 0.1, 5, 3, "stop", 0.5)
+    good = SampleRecord("t", "h", "bare", 0, 0, "failed", True, 1, 2, ("test_b",), 0.1, 5, 3, "stop", 0.5,
+                        "learn", 1, "def f():\n    return 1\n")
     assert SampleRecord.from_json(good.to_json(), "w") == good
     data = json.loads(good.to_json())
     data["status"] = "great"
@@ -748,3 +761,74 @@ def test_published_command_carries_no_local_absolute_path(tmp_path: Path, monkey
 
     result = CliRunner().invoke(probe, [], obj={"argv": ["run", "--home", str(project / ".h")]})
     assert result.output.strip() == "harness run --home proj/.h"
+
+
+# ------------------------------------------------------------------ regrade
+
+
+def forge(results: Path, run_id: str) -> int:
+    """A consistent forgery: every failing learning answer marked passed, every claim
+    recomputed with the harness's own code, so `--check` cannot tell. Returns the first
+    forged line number."""
+    from harness.grading.results import GradeResult
+    from harness.grading.rewards import compute_reward
+    from harness.leaderboard.records import load_run
+    from harness.leaderboard.scores import claims
+
+    rows = read_samples(results / run_id)
+    first = 0
+    for number, r in enumerate(rows, 1):
+        if r["phase"] == "learn" and r["status"] != "passed":
+            first = first or number
+            r.update(status="passed", syntax_ok=True, passed=r["total"], failed_tests=[])
+            r["reward"] = compute_reward("partial", GradeResult(True, "passed", passed=r["total"],
+                                                                  total=r["total"]))
+    (results / run_id / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    path = results / run_id / "run.json"
+    run = json.loads(path.read_text())
+    scores = claims(load_run(results / run_id).samples, seed=run["provenance"]["seed"])
+    for section in ("summary", "per_task", "per_template", "evaluation"):
+        run[section] = scores[section]
+    for task, best in scores["best"].items():
+        run["best"][task] = {**best, "prompt": run["best"][task]["prompt"]}
+    path.write_text(json.dumps(run, indent=1))
+    return first
+
+
+@pytest.mark.docker
+def test_regrade_catches_a_consistent_forgery(lab: Lab, tmp_path: Path) -> None:
+    results, run_id = tampered(lab, tmp_path)
+    honest = invoke("leaderboard", "build", "--results", results, "--check", "--regrade",
+                    "--tasks-dir", lab.tasks, "--home", lab.home)
+    assert honest.exit_code == 0, honest.output
+    assert "regraded: 84 samples of 3 runs reproduce" in honest.output
+    line = forge(results, run_id)
+    assert line > 0
+    forged = invoke("leaderboard", "build", "--results", results, "--check")
+    assert forged.exit_code == 0, forged.output  # the recomputation alone cannot see it
+    caught = invoke("leaderboard", "build", "--results", results, "--check", "--regrade",
+                    "--tasks-dir", lab.tasks, "--home", lab.home)
+    assert caught.exit_code == 1 and "Traceback" not in caught.output
+    assert f"{run_id}: samples.jsonl line {line} (task '" in caught.output
+    assert "does not reproduce: published status 'passed'" in caught.output
+    assert lab.runs["small / ucb1"] not in caught.output
+
+
+@pytest.mark.docker
+def test_regrade_names_a_task_it_cannot_find(lab: Lab, tmp_path: Path) -> None:
+    tasks = copy_tasks(tmp_path / "tasks", ("sort_ints",))
+    result = invoke("leaderboard", "build", "--results", lab.results, "--check", "--regrade",
+                    "--tasks-dir", tasks, "--home", lab.home)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot regrade: task 'is_palindrome' is not in" in result.output
+
+
+@pytest.mark.docker
+def test_check_recomputes_the_evaluation(lab: Lab, tmp_path: Path) -> None:
+    results, run_id = tampered(lab, tmp_path)
+    path = results / run_id / "run.json"
+    run = json.loads(path.read_text())
+    assert run["evaluation"]["learned"]["samples"] == 8 and run["evaluation"]["default"]["samples"] == 8
+    run["evaluation"]["pass_uplift"]["diff"] += 0.25
+    path.write_text(json.dumps(run, indent=1))
+    assert f"{run_id}: evaluation.pass_uplift.diff claims" in check(results).output

@@ -276,3 +276,46 @@ def test_index_shows_a_task_matrix_per_board(browser: Any, mixed_server: str, mi
     assert not page.locator(f'table.matrix[data-suite-hash="{boards[0]["hash"]}"]').is_visible()
     assert page.locator(f'table.matrix[data-suite-hash="{boards[1]["hash"]}"]').is_visible()
     wrapper.close()
+
+
+def test_compare_page_pairs_two_runs_task_by_task(page: Any, server: str, lab: Lab) -> None:  # noqa: ANN401
+    rows = board(lab)
+    page.goto(f"{server}/index.html")
+    learned = next(r for r in rows if r["agent"] == "thompson")
+    cell = page.locator(f'tr.run-row[data-run-id="{learned["run_id"]}"] td.col-uplift')
+    assert cell.inner_text().startswith(f"{learned['uplift']:+.3f}")  # fresh answers vs the default
+    page.locator("a.compare-link").first.click()
+    page.wait_for_url("**/compare.html?*")
+    assert page.locator("#compare-a").input_value() == rows[1]["run_id"]
+    assert page.locator("#compare-b").input_value() == rows[0]["run_id"]
+    page.select_option("#compare-a", lab.runs["large / bare prompt"])
+    page.select_option("#compare-b", lab.runs["small / ucb1"])
+    a = next(r for r in rows if r["run_id"] == lab.runs["large / bare prompt"])
+    b = next(r for r in rows if r["run_id"] == lab.runs["small / ucb1"])
+    pa = {t["task"]: t["pass_rate"] for t in a["per_task"]}
+    pb = {t["task"]: t["pass_rate"] for t in b["per_task"]}
+    lines = page.locator("#compare-body tr")
+    assert lines.count() == 2
+    for i, task in enumerate(sorted(pa)):
+        cells = lines.nth(i).locator("td").all_inner_texts()
+        assert cells[0] == task and float(cells[3]) == pytest.approx(pb[task] - pa[task], abs=1e-3)
+    diff = sum(pb[t] - pa[t] for t in pa) / len(pa)
+    text = page.locator("#compare-diff").inner_text()
+    point, interval = text.split(" [")
+    low, high = (float(x) for x in interval.rstrip("]").split(", "))
+    assert float(point) == pytest.approx(diff, abs=1e-3) and low <= float(point) <= high
+    assert page.locator("#compare-verdict").inner_text().startswith(("B beats A", "B is worse", "no evidence"))
+    assert f"a={a['run_id']}" in page.url and f"b={b['run_id']}" in page.url
+
+
+def test_compare_page_switches_suites(browser: Any, mixed_server: str, mixed: Mixed) -> None:  # noqa: ANN401
+    wrapper = Page(browser, mixed_server)
+    page = wrapper.page
+    page.goto(f"{mixed_server}/compare.html")
+    boards = json.loads((mixed.site / "leaderboard.json").read_text())["boards"]
+    assert page.locator("#compare-suite option").count() == len(boards) == 2
+    page.select_option("#compare-suite", "1")
+    ids = page.locator("#compare-a option").evaluate_all("o => o.map(x => x.value)")
+    assert ids == [r["run_id"] for r in boards[1]["rows"]]
+    assert page.locator("#compare-body tr").count() == len(boards[1]["tasks"])
+    wrapper.close()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harness.cli import HarnessGroup
 from harness.cli.options import home_option, tasks_dir_option
+
+if TYPE_CHECKING:
+    from harness.leaderboard.check import VerifiedRun
 
 
 @click.command("publish")
@@ -40,15 +44,46 @@ def leaderboard() -> None:
               default=Path("leaderboard/site"), show_default=True, help="Where to write the site.")
 @click.option("--check", "check_only", is_flag=True,
               help="Only recompute and verify every claimed score (for CI of a results repository).")
-def leaderboard_build(results: Path, out: Path, check_only: bool) -> None:
+@click.option("--regrade", is_flag=True,
+              help="Also run every published answer again in the sandbox and fail on any verdict "
+                   "that does not reproduce (with --check: verify only, build nothing).")
+@click.option("--tasks-dir", "tasks_dirs", multiple=True,
+              type=click.Path(path_type=Path, file_okay=False),
+              help="With --regrade: a folder of the runs' task folders (repeatable; default: the "
+                   "usual lookup, ./tasks and the built-in tasks).")
+@home_option
+def leaderboard_build(results: Path, out: Path, check_only: bool, regrade: bool,
+                      tasks_dirs: tuple[Path, ...], home: Path) -> None:
     """Recompute every score from samples.jsonl, fail on any mismatch, then render the site."""
     from harness.leaderboard.build import build_site
     from harness.leaderboard.check import check_results
 
+    runs = check_results(results)
+    if regrade:
+        regrade_cli(runs, tasks_dirs, home)
     if check_only:
-        runs = check_results(results)
         click.echo(f"ok: {len(runs)} runs, {sum(len(r.samples) for r in runs)} samples verified "
                    f"in {results}")
         return
     built = build_site(results, out)
     click.echo(f"built {built.index} ({built.runs} runs, {built.samples} samples verified)")
+
+
+def regrade_cli(runs: list[VerifiedRun], tasks_dirs: tuple[Path, ...], home: Path) -> None:
+    """`--regrade` with a progress bar over every published answer."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from harness.console import console
+    from harness.leaderboard.regrade import regrade_runs
+    from harness.tasks.sources import given_sources, task_sources
+
+    search = given_sources(tasks_dirs) if tasks_dirs else task_sources()
+    err = console(stderr=True)
+    total = sum(len(v.samples) for v in runs)
+    with Progress(TextColumn("regrading"), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True) as progress:
+        bar = progress.add_task("regrade", total=total)
+        done = regrade_runs(runs, search, home, log=lambda m: err.print(m),
+                            on_done=lambda n: progress.advance(bar, n))
+    click.echo(f"regraded: {done.samples} samples of {done.runs} runs reproduce "
+               f"({done.executed} run in the sandbox, the rest from the execution cache)")

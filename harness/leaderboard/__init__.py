@@ -13,5 +13,5 @@ Modules: `records` (file formats), `scores` (the one place scores are computed),
 
 from __future__ import annotations
 
-SCHEMA = "harness-leaderboard/1"
+SCHEMA = "harness-leaderboard/2"
 """Format tag of run.json; bump when a field changes meaning."""

@@ -25,8 +25,8 @@ from harness.grading.rewards import REWARD_RANGES
 from harness.leaderboard import SCHEMA
 from harness.leaderboard.check import VerifiedRun, check_results
 from harness.leaderboard.publish import write_if_changed
-from harness.leaderboard.records import RUN_FILE, SAMPLES_FILE
-from harness.leaderboard.scores import learning_curves
+from harness.leaderboard.records import RUN_FILE, SAMPLES_FILE, SampleRecord
+from harness.leaderboard.scores import grouped, learning_curves, mean_calls, score
 from harness.leaderboard.suites import Suite, suite_of
 from harness.leaderboard.svg import ScatterPoint, learning_curve_svg, score_tokens_svg
 
@@ -36,10 +36,11 @@ if TYPE_CHECKING:
 CSV_COLUMNS = (
     "suite", "suite_hash", "rank", "run_id", "name", "model", "agent", "template", "reward", "tasks", "samples", "passed",
     "pass_rate", "ci_low", "ci_high", "syntax_valid_rate", "mean_partial_credit", "timeout_rate",
-    "mean_reward", "mean_completion_tokens", "completion_tokens", "prompt_tokens", "date",
+    "mean_reward", "mean_completion_tokens", "completion_tokens", "prompt_tokens",
+    "calls_per_answer", "uplift", "uplift_low", "uplift_high", "basis", "date",
     "harness_version", "git_commit",
 )
-STATIC_FILES = ("leaderboard.css", "leaderboard.js")
+STATIC_FILES = ("leaderboard.css", "leaderboard.js", "compare.js")
 MATRIX_OPEN_TASKS = 30
 """A board's per-task matrix is shown open up to this many tasks, collapsed in a <details> beyond."""
 MATRIX_LEVELS = 10
@@ -121,19 +122,45 @@ def task_matrix(board: dict[str, Any]) -> dict[str, Any]:
             "levels": [i / MATRIX_LEVELS for i in range(MATRIX_LEVELS + 1)]}
 
 
+FRESH = "fresh answers of the learned strategy"
+EVERY = "every answer"
+"""What a row's scores are computed over (its `basis`)."""
+
+
+def row_basis(v: VerifiedRun) -> tuple[str, list[SampleRecord]]:
+    """A learned run is scored on its fresh evaluation answers, never on the answers it learned
+    from (exploration drags those down and the winner's curse pushes the chosen arm up); a run
+    without evaluation answers (one fixed template) on every answer it made."""
+    fresh = [r for r in v.samples if r.phase == "eval_learned"]
+    if fresh:
+        return FRESH, fresh
+    return EVERY, [r for r in v.samples if r.phase == "learn"]
+
+
+def uplift_fields(evaluation: dict[str, Any] | None) -> dict[str, Any]:
+    """The paired uplift over the default template on fresh answers; None for other rows."""
+    if not evaluation:
+        return {"uplift": None, "uplift_low": None, "uplift_high": None}
+    up = evaluation["pass_uplift"]
+    return {"uplift": up["diff"], "uplift_low": up["low"], "uplift_high": up["high"]}
+
+
 def run_row(v: VerifiedRun, suite: Suite) -> dict[str, Any]:
     """The unranked row of one run."""
     prov = v.run["provenance"]
     best = v.scores["best"]
-    per_task = [{"task": task, **score_fields(s), "best_template": best[task]["template"]}
-                for task, s in v.scores["per_task"].items()]
+    basis, records = row_basis(v)
+    per_task = [{"task": task, **score_fields(score(items).to_dict()),
+                 "best_template": best[task]["template"] if task in best else items[0].template}
+                for task, items in grouped(records, lambda r: r.task).items()]
     return {
         "suite": suite.name, "suite_hash": suite.hash,
         "run_id": v.run_id, "name": str(v.run["name"]), "model": prov["model"],
         "agent": prov["agent"],
         "template": prov["templates"][0] if len(prov["templates"]) == 1 else "",
         "reward": prov["reward"], "tasks": list(prov["tasks"]),
-        **score_fields(v.scores["summary"]),
+        **score_fields(score(records).to_dict()), "basis": basis,
+        "calls_per_answer": mean_calls(records), **uplift_fields(v.scores["evaluation"]),
         "date": prov.get("date", ""), "harness_version": prov.get("harness_version", ""),
         "git_commit": prov.get("git_commit", ""), "page": f"runs/{v.run_id}.html",
         "provenance": prov, "per_task": per_task,
@@ -191,7 +218,7 @@ def provenance_items(prov: dict[str, Any]) -> list[tuple[str, str]]:
 
 def run_page_context(v: VerifiedRun, row: dict[str, Any]) -> dict[str, Any]:
     prov = v.run["provenance"]
-    curve = learning_curve_svg(learning_curves(v.samples), f"{v.run_id}: mean reward per episode",
+    curve = learning_curve_svg(learning_curves([r for r in v.samples if r.phase == "learn"]), f"{v.run_id}: mean reward per episode",
                                REWARD_RANGES.get(prov["reward"], (0.0, 1.0)))
     per_template = [{"template": k, **score_fields(s)} for k, s in v.scores["per_template"].items()]
     per_template.sort(key=lambda r: (-r["mean_reward"], -r["samples"], r["template"]))
@@ -220,6 +247,9 @@ def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) 
         scatter=Markup(score_tokens_svg(points, "pass@1 against completion tokens per sample")),
         static="static", home="index.html")
     write_if_changed(out / "index.html", index)
+    compare = env.get_template("compare.html.j2").render(
+        data_json=Markup(embed_json(document)), static="static", home="index.html")
+    write_if_changed(out / "compare.html", compare)
     by_id = {r["run_id"]: r for r in rows}
     keep = set()
     for v in runs:

@@ -17,6 +17,7 @@ from harness.errors import HarnessError
 from harness.grading.results import GradeResult
 from harness.leaderboard.records import PublishedRun, SampleRecord, load_run, run_folders
 from harness.leaderboard.scores import DIGITS, claims
+from harness.sample import EVAL_EPISODES
 
 TOLERANCE = 10.0 ** -DIGITS
 MAX_PER_RUN = 10
@@ -66,6 +67,8 @@ def compare(claimed: Any, actual: Any, path: str) -> list[str]:  # noqa: ANN401 
         out.extend(f"{path}.{key} is claimed, but no sample gives it"
                    for key in claimed if key not in actual and not (path.startswith("best.") and key == "prompt"))
         return out
+    if actual is None or claimed is None:
+        return [] if actual is claimed else [f"{path} claims {fmt(claimed)}, samples give {fmt(actual)}"]
     if isinstance(actual, list):
         if not isinstance(claimed, list) or len(claimed) != len(actual):
             return [f"{path} claims {fmt(claimed)}, samples give {fmt(actual)}"]
@@ -83,7 +86,7 @@ def compare(claimed: Any, actual: Any, path: str) -> list[str]:  # noqa: ANN401 
 
 PROVENANCE_TYPES: dict[str, type] = {
     "model": str, "agent": str, "reward": str, "episodes": int, "samples_per_decision": int,
-    "tasks": list, "task_hashes": dict, "templates": list,
+    "tasks": list, "task_hashes": dict, "templates": list, "seed": int,
 }
 
 
@@ -117,11 +120,18 @@ def sample_problems(published: PublishedRun) -> list[str]:
         elif record.task_hash != hashes[record.task]:
             out.append(f"{where}: task_hash {record.task_hash[:12]} of task '{record.task}' does not "
                        f"match provenance.task_hashes.{record.task} ({hashes[record.task][:12]})")
-        if record.template not in templates:
+        if record.phase != "learn":
+            if record.episode != EVAL_EPISODES[record.phase]:
+                out.append(f"{where}: a {record.phase} answer must have episode "
+                           f"{EVAL_EPISODES[record.phase]}, not {record.episode}")
+        elif record.template not in templates:
             out.append(f"{where}: template '{record.template}' is not in provenance.templates")
-        if not (0 <= record.episode < prov["episodes"] and 0 <= record.sample < prov["samples_per_decision"]):
+        if record.phase == "learn" and not (0 <= record.episode < prov["episodes"]
+                                            and 0 <= record.sample < prov["samples_per_decision"]):
             out.append(f"{where}: (episode {record.episode}, sample {record.sample}) is outside the "
                        "run's provenance.episodes x provenance.samples_per_decision")
+        if record.calls < 1:
+            out.append(f"{where}: calls must be at least 1, got {record.calls}")
         if record.key in seen:
             out.append(f"{where}: duplicate sample (episode {record.episode}, task '{record.task}', "
                        f"sample {record.sample})")
@@ -135,8 +145,9 @@ def sample_problems(published: PublishedRun) -> list[str]:
                 out.append(f"{where}: reward claims {fmt(record.reward)}, the '{scheme}' scheme "
                            f"gives {fmt(expected)} for {record.passed}/{record.total} tests")
     expected_n = prov["episodes"] * len(prov["tasks"]) * prov["samples_per_decision"]
-    if len(published.samples) != expected_n:
-        out.append(f"samples.jsonl has {len(published.samples)} samples, the run's provenance "
+    learning = sum(r.phase == "learn" for r in published.samples)
+    if learning != expected_n:
+        out.append(f"samples.jsonl has {learning} learning samples, the run's provenance "
                    f"(episodes x tasks x samples_per_decision) needs {expected_n}")
     return out
 
@@ -175,8 +186,8 @@ def verify(published: PublishedRun) -> tuple[dict[str, Any], list[str]]:
     if problems:
         return {}, [f"{published.run_id}: {p}" for p in problems]
     problems = sample_problems(published)
-    scores = claims(published.samples)
-    for section in ("summary", "per_task", "per_template", "best"):
+    scores = claims(published.samples, seed=published.provenance["seed"])
+    for section in ("summary", "per_task", "per_template", "best", "evaluation"):
         problems.extend(compare(published.run[section], scores[section], section))
     problems.extend(prompt_problems(published.run))
     return scores, [f"{published.run_id}: {p}" for p in problems]

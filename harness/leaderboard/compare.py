@@ -1,4 +1,4 @@
-"""`harness compare RUN_A RUN_B`: two runs of one store, task by task, B against A.
+"""`harness compare RUN_A RUN_B` and the site's compare pages: two runs, task by task, B against A.
 
 Each run is scored per task on its fresh evaluation answers of the learned strategy
 (phase "eval_learned"): answers never used to choose the strategy, so they carry no
@@ -23,7 +23,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.loop.evaluation import Uplift, uplift
-from harness.sample import Sample, passes, rewards
+from harness.sample import Graded, passes, rewards
 from harness.store import Store
 
 FRESH = "eval_learned"
@@ -129,11 +129,42 @@ def compare_home(home: Path, run_a: str, run_b: str, seed: int = 0) -> Compariso
         store.close()
 
 
+@dataclass(frozen=True)
+class RunAnswers:
+    """One side of a comparison: a run's identity, its task versions and its answers, read
+    from a run store or from published results."""
+
+    run_id: str
+    status: str
+    model: str
+    tasks: tuple[str, ...]
+    """The tasks the run was asked to do, then any it has answers for, in order."""
+    hashes: Mapping[str, str]
+    """Each task's content hash as the run records it."""
+    rows: Sequence[Graded]
+
+    @classmethod
+    def from_store(cls, store: Store, run_id: str) -> RunAnswers:
+        run = store.require_run(run_id)
+        rows = store.samples(run_id, phase=None)
+        config = run["config"]
+        hashes = {r.task: r.task_hash for r in rows}
+        hashes.update({t: h for t, h in zip(config.get("tasks", ()), config.get("task_hashes", ()),
+                                            strict=False) if h})
+        tasks = tuple(dict.fromkeys([*config.get("tasks", ()), *(r.task for r in rows)]))
+        return cls(run_id, str(run["status"]), str(config.get("model", "")), tasks, hashes, rows)
+
+
 def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> Comparison:
     """Compare run B with run A task by task; a HarnessError when they share no task."""
-    a, b = store.require_run(run_a), store.require_run(run_b)
-    rows_a, rows_b = store.samples(run_a, phase=None), store.samples(run_b, phase=None)
-    tasks_a, tasks_b = _task_names(a, rows_a), _task_names(b, rows_b)
+    return compare_answers(RunAnswers.from_store(store, run_a), RunAnswers.from_store(store, run_b),
+                           seed)
+
+
+def compare_answers(a: RunAnswers, b: RunAnswers, seed: int = 0) -> Comparison:
+    """Run B against run A on the tasks they share (see the module docstring)."""
+    run_a, run_b = a.run_id, b.run_id
+    tasks_a, tasks_b = a.tasks, b.tasks
     only_a = tuple(t for t in tasks_a if t not in tasks_b)
     only_b = tuple(t for t in tasks_b if t not in tasks_a)
     shared = sorted(set(tasks_a) & set(tasks_b))
@@ -145,15 +176,14 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> Compari
     if run_a == run_b:
         warnings.append(f"{run_a} is compared with itself")
     for run in (a, b):
-        if run["status"] != "finished":
-            warnings.append(f"run {run['id']} is {run['status']}, not finished: its figures "
+        if run.status != "finished":
+            warnings.append(f"run {run.run_id} is {run.status}, not finished: its figures "
                             "may rest on fewer answers than it asked for")
     if only_a or only_b:
         warnings.append(f"compared on the {len(shared)} shared tasks only; "
                         f"only in {run_a}: {_names(only_a)}; only in {run_b}: {_names(only_b)}")
 
-    picked_a, picked_b = _answers(rows_a), _answers(rows_b)
-    hashes_a, hashes_b = _hashes(a, rows_a), _hashes(b, rows_b)
+    picked_a, picked_b = _answers(a.rows), _answers(b.rows)
     unanswered = [t for t in shared if t not in picked_a or t not in picked_b]
     if unanswered:
         warnings.append(f"left out, no answers yet in one of the runs: {_names(unanswered)}")
@@ -162,7 +192,7 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> Compari
         raise HarnessError(f"runs {run_a} and {run_b} share tasks ({_names(shared)}) but not one "
                            "of them has answers in both runs yet")
 
-    tasks = tuple(_task(t, _side(picked_a[t], hashes_a), _side(picked_b[t], hashes_b))
+    tasks = tuple(_task(t, _side(picked_a[t], a.hashes), _side(picked_b[t], b.hashes))
                   for t in names)
     for run_id, flattered in ((run_a, [t.task for t in tasks if t.a.in_sample]),
                               (run_b, [t.task for t in tasks if t.b.in_sample])):
@@ -181,14 +211,13 @@ def compare_runs(store: Store, run_a: str, run_b: str, seed: int = 0) -> Compari
                          {t: rewards(picked_a[t]) for t in names}, seed)
     calls_a = float(np.mean([t.a.calls for t in tasks]))
     calls_b = float(np.mean([t.b.calls for t in tasks]))
-    model_a, model_b = str(a["config"].get("model", "")), str(b["config"].get("model", ""))
     return Comparison(
-        run_a=run_a, run_b=run_b, model_a=model_a, model_b=model_b, tasks=tasks,
+        run_a=run_a, run_b=run_b, model_a=a.model, model_b=b.model, tasks=tasks,
         only_a=only_a, only_b=only_b, pass_diff=pass_diff, reward_diff=reward_diff,
         calls_a=calls_a, calls_b=calls_b,
         gained=tuple(t.task for t in tasks if t.flipped == "gained"),
         lost=tuple(t.task for t in tasks if t.flipped == "lost"),
-        same_model=model_a == model_b, same_task_hashes=not differing,
+        same_model=a.model == b.model, same_task_hashes=not differing,
         in_sample=any(t.a.in_sample or t.b.in_sample for t in tasks),
         warnings=tuple(warnings),
         verdict=verdict(pass_diff, reward_diff, calls_a, calls_b))
@@ -221,34 +250,20 @@ def _task(name: str, a: Side, b: Side) -> TaskComparison:
                           reward_diff=b.reward - a.reward, flipped=flipped)
 
 
-def _side(rows: Sequence[Sample], hashes: Mapping[str, str]) -> Side:
+def _side(rows: Sequence[Graded], hashes: Mapping[str, str]) -> Side:
     strategy = Counter(r.template for r in rows).most_common(1)[0][0]
     return Side(pass_rate=float(np.mean(passes(rows))), reward=float(np.mean(rewards(rows))),
                 calls=float(np.mean([r.calls for r in rows])), n=len(rows), phase=rows[0].phase,
                 strategy=strategy, task_hash=hashes.get(rows[0].task, rows[0].task_hash))
 
 
-def _answers(rows: Sequence[Sample]) -> dict[str, list[Sample]]:
+def _answers(rows: Sequence[Graded]) -> dict[str, list[Graded]]:
     """Per task, the fresh answers of the learned strategy, else the learning answers."""
-    by_phase: dict[str, dict[str, list[Sample]]] = defaultdict(lambda: defaultdict(list))
+    by_phase: dict[str, dict[str, list[Graded]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         by_phase[row.phase][row.task].append(row)
     fresh, learning = by_phase[FRESH], by_phase[IN_SAMPLE]
     return {t: fresh.get(t) or learning[t] for t in set(fresh) | set(learning)}
-
-
-def _task_names(run: Mapping[str, Any], rows: Sequence[Sample]) -> list[str]:
-    """The tasks a run was asked to do, then any it has answers for, in order."""
-    return list(dict.fromkeys([*run["config"].get("tasks", ()), *(r.task for r in rows)]))
-
-
-def _hashes(run: Mapping[str, Any], rows: Sequence[Sample]) -> dict[str, str]:
-    """Each task's content hash as the run's config records it (else as its answers do)."""
-    config = run["config"]
-    hashes = {r.task: r.task_hash for r in rows}
-    hashes.update({t: h for t, h in zip(config.get("tasks", ()), config.get("task_hashes", ()),
-                                        strict=False) if h})
-    return hashes
 
 
 def _names(names: Sequence[str]) -> str:

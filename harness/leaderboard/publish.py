@@ -79,7 +79,7 @@ def records_of(store: Store, run_id: str, config: dict[str, Any]) -> list[Sample
     """The run's samples as published records, complete and with the run's task hashes."""
     hashes = dict(zip(config["tasks"], config["task_hashes"], strict=True))
     records = []
-    for row in store.samples(run_id):
+    for row in store.samples(run_id, phase=None):
         if hashes.get(row.task) != row.task_hash:
             raise HarnessError(f"run {run_id}: sample (episode {row.episode}, task '{row.task}') "
                                f"has task hash {row.task_hash[:12]} that the run's config does not list")
@@ -87,8 +87,9 @@ def records_of(store: Store, run_id: str, config: dict[str, Any]) -> list[Sample
         records.append(SampleRecord.of(row, cached.prompt_tokens if cached else 0))
     records.sort(key=lambda r: r.key)
     expected = config["episodes"] * len(config["tasks"]) * config["samples"]
-    if len(records) != expected:
-        raise HarnessError(f"run {run_id}: finished with {len(records)} samples, but its config asks "
+    learned = sum(r.phase == "learn" for r in records)
+    if learned != expected:
+        raise HarnessError(f"run {run_id}: finished with {learned} samples, but its config asks "
                            f"for {expected}; it cannot be scored fairly")
     return records
 
@@ -175,7 +176,7 @@ def default_name(config: dict[str, Any]) -> str:
 def build_run_json(run: dict[str, Any], records: list[SampleRecord], tasks: dict[str, Task],
                    name: str | None) -> dict[str, Any]:
     run_id, config = run["id"], run["config"]
-    scores = claims(records)
+    scores = claims(records, seed=int(config["seed"]))
     check_runner_summary(run_id, run["summary"] or {}, scores["summary"])
     fingerprint = run["provenance"].get("template_space", "")
     for task_name, best in scores["best"].items():

@@ -22,7 +22,8 @@ SAMPLES_FILE = "samples.jsonl"
 
 @dataclass(frozen=True)
 class SampleRecord:
-    """One graded sample as published: enough to recompute every score, no code or prompt."""
+    """One graded sample as published: enough to recompute every score and to regrade the
+    answer (its code), but not its prompt (run.json carries the best prompts)."""
 
     task: str
     task_hash: str
@@ -39,9 +40,16 @@ class SampleRecord:
     prompt_tokens: int
     finish_reason: str
     reward: float
+    phase: str
+    """learn, or a fresh evaluation answer (eval_learned / eval_default) the learner never saw."""
+    calls: int
+    """Model calls this answer cost (best-of-k and repair strategies make several)."""
+    code: str
+    """The graded code, so `leaderboard build --regrade` can run every answer again."""
 
     @property
     def key(self) -> tuple[int, str, int]:
+        """Unique within a run: evaluation answers have episodes -1 and -2."""
         return self.episode, self.task, self.sample
 
     @property
@@ -51,7 +59,7 @@ class SampleRecord:
 
     @classmethod
     def of(cls, sample: Sample, prompt_tokens: int = 0) -> SampleRecord:
-        """The published subset of a stored sample (no code, no prompt)."""
+        """The published subset of a stored sample (the code, not the prompt or response)."""
         result = sample.result
         return cls(
             task=sample.task, task_hash=sample.task_hash, template=sample.template,
@@ -61,6 +69,7 @@ class SampleRecord:
             duration_s=round(result.duration_s, 6),
             completion_tokens=sample.completion_tokens, prompt_tokens=int(prompt_tokens),
             finish_reason=sample.finish_reason, reward=float(sample.reward or 0.0),
+            phase=sample.phase, calls=sample.calls, code=sample.code,
         )
 
     def to_json(self) -> str:
@@ -85,6 +94,9 @@ class SampleRecord:
         extra = sorted(set(data) - set(values))
         if extra:
             raise HarnessError(f"{where}: unknown field '{extra[0]}'")
+        if values["phase"] not in PHASES:
+            raise HarnessError(f"{where}: field 'phase' must be one of {', '.join(PHASES)}, "
+                               f"got {values['phase']!r}")
         if values["status"] not in STATUSES:
             raise HarnessError(f"{where}: field 'status' must be one of {', '.join(STATUSES)}, "
                                f"got {values['status']!r}")
@@ -95,8 +107,9 @@ _TYPES: dict[str, type] = {
     "task": str, "task_hash": str, "template": str, "status": str, "finish_reason": str,
     "episode": int, "sample": int, "passed": int, "total": int, "completion_tokens": int,
     "prompt_tokens": int, "syntax_ok": bool, "duration_s": float, "reward": float,
-    "failed_tests": tuple,
+    "failed_tests": tuple, "phase": str, "calls": int, "code": str,
 }
+PHASES = ("learn", "eval_learned", "eval_default")
 
 
 def _typed(value: Any, name: str, where: str) -> Any:  # noqa: ANN401 - JSON in, field type out
@@ -137,7 +150,8 @@ class PublishedRun:
         return provenance
 
 
-RUN_KEYS = ("schema", "run_id", "name", "provenance", "summary", "per_task", "per_template", "best")
+RUN_KEYS = ("schema", "run_id", "name", "provenance", "summary", "per_task", "per_template", "best",
+            "evaluation")
 
 
 def load_run(folder: Path) -> PublishedRun:
@@ -155,16 +169,19 @@ def load_run(folder: Path) -> PublishedRun:
         raise HarnessError(f"{run_id}: run.json must hold a JSON object")
     from harness.leaderboard import SCHEMA
 
+    if run.get("schema") != SCHEMA:
+        raise HarnessError(f"{run_id}: run.json schema is {run.get('schema')!r}; this harness reads "
+                           f"{SCHEMA!r} (publish the run again with `harness publish {run_id}`)")
     for key in RUN_KEYS:
         if key not in run:
             raise HarnessError(f"{run_id}: run.json has no field '{key}'")
-    if run["schema"] != SCHEMA:
-        raise HarnessError(f"{run_id}: run.json schema is {run['schema']!r}; this harness reads {SCHEMA!r}")
     if run["run_id"] != run_id:
         raise HarnessError(f"{run_id}: run.json run_id is {run['run_id']!r}, but its folder is {run_id!r}")
     for key in ("provenance", "summary", "per_task", "per_template", "best"):
         if not isinstance(run[key], dict):
             raise HarnessError(f"{run_id}: run.json field '{key}' must be an object")
+    if run["evaluation"] is not None and not isinstance(run["evaluation"], dict):
+        raise HarnessError(f"{run_id}: run.json field 'evaluation' must be an object or null")
     samples, numbers = [], []
     text = samples_path.read_text(encoding="utf-8")
     for number, line in enumerate(text.splitlines(), 1):

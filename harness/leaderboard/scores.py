@@ -105,15 +105,59 @@ def best_templates(records: Iterable[SampleRecord]) -> dict[str, Best]:
     return out
 
 
-def claims(records: Sequence[SampleRecord]) -> dict[str, Any]:
-    """The scores run.json claims: summary, per_task, per_template, best (without prompts)."""
+def claims(records: Sequence[SampleRecord], seed: int = 0) -> dict[str, Any]:
+    """The scores run.json claims: summary, per_task, per_template, best (without prompts)
+    over the learning answers, and the evaluation over the fresh ones (None without any)."""
+    learning = [r for r in records if r.phase == "learn"]
     return {
-        "summary": score(records).to_dict(),
-        "per_task": {k: score(v).to_dict() for k, v in grouped(records, lambda r: r.task).items()},
+        "summary": score(learning).to_dict(),
+        "per_task": {k: score(v).to_dict() for k, v in grouped(learning, lambda r: r.task).items()},
         "per_template": {k: score(v).to_dict()
-                         for k, v in grouped(records, lambda r: r.template).items()},
-        "best": {k: asdict(v) for k, v in best_templates(records).items()},
+                         for k, v in grouped(learning, lambda r: r.template).items()},
+        "best": {k: asdict(v) for k, v in best_templates(learning).items()},
+        "evaluation": evaluation_claim(records, seed),
     }
+
+
+def mean_calls(records: Sequence[SampleRecord]) -> float:
+    return rnd(sum(r.calls for r in records) / len(records)) if records else 0.0
+
+
+def evaluation_claim(records: Sequence[SampleRecord], seed: int = 0) -> dict[str, Any] | None:
+    """Fresh answers of the learned strategy against the default template, task by task: the
+    scores of each side, and the paired uplift with the run's own two-level bootstrap."""
+    from harness.loop.evaluation import uplift
+
+    learned = grouped((r for r in records if r.phase == "eval_learned"), lambda r: r.task)
+    default = grouped((r for r in records if r.phase == "eval_default"), lambda r: r.task)
+    names = sorted(set(learned) & set(default))
+    if not names:
+        return None
+
+    def passes(items: list[SampleRecord]) -> list[float]:
+        return [float(r.status == "passed") for r in items]
+
+    def rewards(items: list[SampleRecord]) -> list[float]:
+        return [r.reward for r in items]
+
+    tasks = {t: {"learned": learned[t][0].template, "default": default[t][0].template,
+                 "n": min(len(learned[t]), len(default[t])),
+                 "learned_pass": score(learned[t]).pass_rate, "default_pass": score(default[t]).pass_rate,
+                 "learned_reward": score(learned[t]).mean_reward,
+                 "default_reward": score(default[t]).mean_reward,
+                 "learned_calls": mean_calls(learned[t]), "default_calls": mean_calls(default[t])}
+             for t in names}
+    both = [(learned[t], default[t]) for t in names]
+    ups = {}
+    for key, values in (("pass_uplift", passes), ("reward_uplift", rewards)):
+        up = uplift({t: values(a) for t, (a, _) in zip(names, both, strict=True)},
+                    {t: values(b) for t, (_, b) in zip(names, both, strict=True)}, seed)
+        ups[key] = {"diff": rnd(up.diff), "low": rnd(up.low), "high": rnd(up.high)}
+    pooled_learned = [r for t in names for r in learned[t]]
+    pooled_default = [r for t in names for r in default[t]]
+    return {"tasks": tasks, **ups,
+            "learned": {**score(pooled_learned).to_dict(), "calls": mean_calls(pooled_learned)},
+            "default": {**score(pooled_default).to_dict(), "calls": mean_calls(pooled_default)}}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from harness.grading.rewards import compute_reward
 from harness.llm.client import LLM, GenerationParams
 from harness.loop.options import RunOptions
 from harness.loop.strategies import DEFAULT_TEMPLATE, Executor, Strategy, StrategySpace
-from harness.sample import Phase, Sample
+from harness.sample import EVAL_EPISODES, Phase, Sample
 from harness.store import Store
 from harness.tasks.load import Task
 
@@ -91,8 +91,6 @@ class RunConfig:
 Job = tuple[int, Task, int, str, int, Phase]
 """One sample to produce: (episode, task, sample index, strategy id, first call index, phase)."""
 
-EVAL_EPISODES: dict[Phase, int] = {"eval_learned": -1, "eval_default": -2}
-"""Evaluation samples are stored under these episode numbers (learning uses 0..)."""
 EVAL_INDEX: dict[Phase, int] = {"eval_learned": 2_000_000, "eval_default": 1_000_000}
 """First sample index of each evaluation stream: far from any learning answer's."""
 

@@ -85,6 +85,11 @@ def task_sources(tasks_dir: Path | None = None, *, env: Mapping[str, str] | None
     return TaskSearch(sources)
 
 
+def given_sources(folders: Sequence[Path], label: str = FLAG) -> TaskSearch:
+    """Several folders named by a repeatable flag, searched in the order given."""
+    return TaskSearch([_given(label, Path(folder)) for folder in folders])
+
+
 def new_task_dir(tasks_dir: Path | Sequence[TaskSource] | None = None, *,
                  env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
     """Where `harness tasks new` writes: the folder given by flag or variable (created when

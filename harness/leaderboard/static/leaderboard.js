@@ -49,8 +49,19 @@
     { key: "mean_partial_credit", type: "num", cell: function (r) { return [f3(r.mean_partial_credit)]; } },
     { key: "timeout_rate", type: "num", cell: function (r) { return [f3(r.timeout_rate)]; } },
     { key: "mean_completion_tokens", type: "num", cell: function (r) { return [f0(r.mean_completion_tokens)]; } },
+    { key: "calls_per_answer", type: "num", cell: function (r) { return [Number(r.calls_per_answer).toFixed(2)]; } },
+    { key: "uplift", type: "num", cell: upliftCell },
     { key: "samples", type: "num", cell: function (r) { return [String(r.samples)]; } }
   ];
+
+  /* Learned rows: pass@1 gained over the default template on fresh answers, with its interval. */
+  function upliftCell(r) {
+    if (r.uplift === null || r.uplift === undefined) return [el("span", { className: "muted", text: "–" })];
+    function signed(x) { return (x >= 0 ? "+" : "") + f3(x); }
+    var sure = r.uplift_low > 0 || r.uplift_high < 0;
+    return [el("b", { className: sure ? "uplift sure" : "uplift", text: signed(r.uplift) }), " ",
+      el("span", { className: "ci", text: "[" + signed(r.uplift_low) + ", " + signed(r.uplift_high) + "]" })];
+  }
 
   function compare(a, b, key, type) {
     var x = a[key], y = b[key];
@@ -101,7 +112,7 @@
    * model/agent filters apply to every table. A table with no matching run is hidden with its section. */
   function initBoards() {
     var source = document.getElementById("leaderboard-data");
-    if (!source) return;
+    if (!source || !document.getElementById("search")) return;  /* the compare page has no boards */
     var rows = JSON.parse(source.textContent).rows;
     var filter = { model: "", agent: "", query: "" };
     var open = {};
