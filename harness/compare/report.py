@@ -1,0 +1,165 @@
+"""The figures a comparison reports, computed from its results file alone.
+
+Per method and budget, pooled over seeds: task-model and optimiser calls and tokens while
+tuning, wall time, held-out partial reward and pass@1 on fresh answers, the rate of answers
+without parseable code, the optimiser's own validation score (on the tuning tasks) next to
+its fresh score (on the test tasks), and paired differences, against the default template
+and between methods, with the two-level bootstrap interval of `harness run` (tasks, then
+answers within each task).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.loop.evaluation import Uplift, uplift
+
+
+@dataclass(frozen=True)
+class MethodRow:
+    """One method at one budget, over every seed that finished its evaluation."""
+
+    method: str
+    budget: int
+    seeds: int
+    task_calls: float
+    """Task-model calls while tuning, mean over seeds."""
+    optimiser_calls: float
+    """The optimiser's own calls (reflection, proposals), mean over seeds."""
+    task_tokens: float
+    """Task-model tokens (prompt and completion) while tuning, mean over seeds."""
+    optimiser_tokens: float
+    """The optimiser's own tokens (prompt and completion), mean over seeds."""
+    wall_s: float
+    """Tuning wall time, mean over seeds."""
+    eval_wall_s: float
+    """Wall time of the final evaluation, mean over seeds."""
+    reward: float
+    """Held-out partial reward on fresh answers (mean over tasks)."""
+    pass_at_1: float
+    calls_per_answer: float
+    """Model calls per final answer (best-of-k strategies make more than one)."""
+    unparseable: float
+    """Share of fresh answers with no code the extraction could find."""
+    validation: float | None
+    """The optimiser's own score of its final prompt on the tuning tasks (mean over seeds)."""
+    reward_vs_default: Uplift | None
+    pass_vs_default: Uplift | None
+    tuning_unparseable: float | None = None
+    """DSPy methods: share of task answers while tuning that ChatAdapter could not parse
+    (each scored 0 by the optimiser)."""
+    dspy_reward: float | None = None
+    """DSPy methods: the held-out reward as DSPy would score the same fresh answers (an
+    answer ChatAdapter cannot parse scores 0); the harness's extraction is more lenient."""
+
+
+def _per_task(runs: list[dict[str, Any]], field: str) -> dict[str, list[float]]:
+    pooled: dict[str, list[float]] = defaultdict(list)
+    for run in runs:
+        for task, result in run.get("eval", {}).items():
+            pooled[task] += [float(x) for x in result[field]]
+    return dict(pooled)
+
+
+def _mean_over_tasks(values: Mapping[str, list[float]]) -> float:
+    return float(np.mean([np.mean(v) for v in values.values()])) if values else 0.0
+
+
+def groups(data: Mapping[str, Any]) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Finished runs by (method, budget); a run counts once every test task is evaluated."""
+    tests = data["config"]["test_tasks"]
+    out: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for run in data["runs"].values():
+        if not run["tuning"].get("failed") and all(t in run.get("eval", {}) for t in tests):
+            out[(run["method"], run["budget"])].append(run)
+    return dict(out)
+
+
+def rows(data: Mapping[str, Any], seed: int = 0) -> list[MethodRow]:
+    found = groups(data)
+    default = found.get(("default", 0), [])
+    d_reward, d_pass = _per_task(default, "rewards"), _per_task(default, "passes")
+    out = []
+    for (method, budget), runs in sorted(found.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        reward, passes = _per_task(runs, "rewards"), _per_task(runs, "passes")
+        calls = _per_task(runs, "calls")
+        answers = sum(len(v) for v in reward.values())
+        tuning = [r["tuning"] for r in runs]
+        validations = [t["validation"] for t in tuning if t.get("validation") is not None]
+        vs_default = method != "default" and bool(default)
+        parsed = [t["unparseable"] for t in tuning if isinstance(t.get("unparseable"), dict)]
+        seen = sum(p["parsed"] + p["failed"] for p in parsed)
+        native: dict[str, list[float]] = defaultdict(list)
+        for run in runs:
+            for task, result in run.get("eval", {}).items():
+                if "adapter_ok" in result:
+                    native[task] += [r * ok for r, ok in zip(result["rewards"], result["adapter_ok"],
+                                                             strict=True)]
+        out.append(MethodRow(
+            method=method, budget=budget, seeds=len(runs),
+            task_calls=float(np.mean([t["calls"]["task_calls"] for t in tuning])),
+            optimiser_calls=float(np.mean([t["calls"]["optimiser_calls"] for t in tuning])),
+            task_tokens=float(np.mean([t["calls"]["task_prompt_tokens"]
+                                       + t["calls"]["task_completion_tokens"] for t in tuning])),
+            optimiser_tokens=float(np.mean([t["calls"]["optimiser_prompt_tokens"]
+                                            + t["calls"]["optimiser_completion_tokens"]
+                                            for t in tuning])),
+            wall_s=float(np.mean([t["wall_s"] for t in tuning])),
+            eval_wall_s=float(np.mean([r.get("eval_wall_s", 0.0) for r in runs])),
+            reward=_mean_over_tasks(reward), pass_at_1=_mean_over_tasks(passes),
+            calls_per_answer=_mean_over_tasks(calls),
+            unparseable=sum(r["eval"][t]["unparseable"] for r in runs for t in r["eval"]) / max(1, answers),
+            validation=float(np.mean(validations)) if validations else None,
+            reward_vs_default=uplift(reward, d_reward, seed) if vs_default else None,
+            pass_vs_default=uplift(passes, d_pass, seed) if vs_default else None,
+            tuning_unparseable=sum(p["failed"] for p in parsed) / seen if seen else None,
+            dspy_reward=_mean_over_tasks(native) if native else None))
+    return out
+
+
+def pairwise(data: Mapping[str, Any], seed: int = 0) -> list[dict[str, Any]]:
+    """Every pair of tuned methods at the same budget: the reward and pass@1 difference (a - b)."""
+    found = groups(data)
+    out = []
+    keys = sorted(k for k in found if k[0] != "default")
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            if a[1] != b[1]:
+                continue
+            ra, rb = _per_task(found[a], "rewards"), _per_task(found[b], "rewards")
+            pa, pb = _per_task(found[a], "passes"), _per_task(found[b], "passes")
+            out.append({"a": a[0], "b": b[0], "budget": a[1],
+                        "reward": asdict(uplift(ra, rb, seed)), "pass": asdict(uplift(pa, pb, seed))})
+    return out
+
+
+def failures(data: Mapping[str, Any]) -> dict[str, str]:
+    """Tuned runs whose optimiser raised, and why."""
+    return {key: run["tuning"]["failed"] for key, run in data["runs"].items()
+            if run["tuning"].get("failed")}
+
+
+def prompts(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Each tuned run's final prompt: DSPy's instruction, or the harness's strategy per task."""
+    out: dict[str, Any] = {}
+    for key, run in data["runs"].items():
+        tuning = run["tuning"]
+        out[key] = tuning.get("instruction") or tuning.get("strategies")
+    return out
+
+
+def curves(data: Mapping[str, Any]) -> dict[str, list[tuple[int, float]]]:
+    """Best-so-far of each tuned run's own validation score against calls spent."""
+    return {key: [tuple(p) for p in run["tuning"].get("curve", [])]
+            for key, run in data["runs"].items() if run["method"] != "default"}
+
+
+def summary(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything above, JSON-ready (written next to the raw runs)."""
+    return {"rows": [asdict(r) for r in rows(data)], "pairwise": pairwise(data),
+            "prompts": prompts(data), "curves": curves(data), "failures": failures(data)}

@@ -1,0 +1,178 @@
+"""Side by side with DSPy, end to end on 2 tasks with a scripted endpoint, a budget of 10
+task-model calls and the real sandbox: every call is counted by role, no method tunes past
+the budget, and every method is evaluated on the same number of fresh answers per test task
+through the same prompt path and grader."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.grading.grader import Grader
+from harness.llm.client import Endpoint
+from harness.loop.strategies import strategy_space
+from harness.prompts.space import default_space, render
+from harness.store import Store
+from harness.tasks.load import find_task
+from tests.conftest import TASKS_DIR, require_module
+from tests.fake_openai import FakeOpenAI, completion
+
+CODE = {
+    "sort_ints": ("def sort_ints(xs):\n    return sorted(xs)\n", "def sort_ints(xs):\n    return xs\n"),
+    "count_vowels": ("def count_vowels(s):\n    return sum(c in 'aeiouAEIOU' for c in s)\n",
+                     "def count_vowels(s):\n    return 0\n"),
+}
+
+
+def script(body: dict[str, Any], index: int) -> tuple[int, dict[str, Any]]:
+    """Answers harness prompts, DSPy ChatAdapter prompts (any output fields; now and then a
+    task answer without the field markers, which the adapter cannot parse) and GEPA's raw
+    reflection prompt; the code is right on every other request."""
+    messages = body["messages"]
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    text = "\n".join(m["content"] for m in messages)
+    name = next((n for n in CODE if f"def {n}" in text or f"`{n}`" in text), "sort_ints")
+    code = CODE[name][index % 2]
+    if "Your output fields are:" in system:
+        block = system.split("Your output fields are:", 1)[1].split("All interactions", 1)[0]
+        fields = re.findall(r"`(\w+)`", block)
+        if fields == ["code"] and index % 7 == 3:  # now and then an answer without the markers
+            return 200, completion(f"```python\n{code}```")
+        parts = [f"[[ ## {f} ## ]]\n" + (f"```python\n{code}```" if f == "code"
+                                         else "Write the function; check every example.")
+                 for f in fields]
+        return 200, completion("\n\n".join(parts) + "\n\n[[ ## completed ## ]]")
+    if "[[ ##" in text or "Write a Python function" in text or "```python" in text:
+        return 200, completion(f"```python\n{code}```")
+    return 200, completion("```\nWrite the function the task asks for; check every example.\n```")
+
+
+def test_mipro_plan_stays_within_the_budget() -> None:
+    require_module("dspy", 'pip install -e ".[compare]"')
+    from harness.compare.dspy_program import mipro_plan
+
+    for budget, valset, minibatch, candidates in ((300, 10, 5, 6), (150, 10, 5, 6), (10, 1, 5, 2),
+                                                  (10, 2, 5, 6), (60, 10, 10, 2)):
+        trials, size, use_minibatch, candidates = mipro_plan(budget, valset, minibatch, 5, candidates)
+        full_evals = trials // 5 + 2 if use_minibatch else trials + 1
+        bootstrap = (candidates - 1) * valset  # its worst case: every pass over every task
+        calls = bootstrap + valset + (size * trials if use_minibatch else 0) + valset * full_evals
+        assert trials >= 1 and size <= valset and calls <= budget, (budget, valset)
+
+
+def test_call_counter_refuses_calls_past_the_budget() -> None:
+    from harness.compare.budget import BudgetExhausted, CallCounter
+
+    counter = CallCounter(budget=3)
+    counter.reserve("task", 2)
+    counter.reserve("optimiser", 5)  # the optimiser's own calls are not capped
+    with pytest.raises(BudgetExhausted):
+        counter.reserve("task", 2)
+    counter.reserve("task")
+    assert (counter.task.calls, counter.optimiser.calls, counter.refused) == (3, 5, 2)
+
+
+@pytest.mark.docker
+def test_comparison_counts_calls_and_evaluates_every_method_alike(tmp_path: Path,
+                                                                  grader: Grader) -> None:
+    require_module("dspy", 'pip install -e ".[compare]"')
+    from harness.compare import dspy_program as dp
+    from harness.compare.config import CompareConfig
+    from harness.compare.report import rows, summary
+    from harness.compare.run import open_comparison, with_templates
+
+    fingerprint = default_space().fingerprint()
+    config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(10,),
+                           seeds=(0,), methods=("default", "harness", "gepa", "mipro"),
+                           eval_answers=3, parallel=2, mipro_candidates=2)
+    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+    out = tmp_path / "compare.json"
+    store = Store(tmp_path / "home")
+    started = time.perf_counter()
+    with FakeOpenAI(script) as fake:
+        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
+        data = open_comparison(config, endpoint, store, grader, tasks, out).run()
+        requests = len(fake.requests)
+        again = open_comparison(config, endpoint, store, grader, tasks, out).run()
+        assert len(fake.requests) == requests  # a finished comparison is read back: no call
+    assert again["runs"].keys() == data["runs"].keys()
+    assert time.perf_counter() - started < 60
+
+    runs = data["runs"]
+    assert set(runs) == {"default", "harness:factored/b10/s0", "gepa/b10/s0", "mipro/b10/s0"}
+    counted = cached = 0
+    for key, run in runs.items():
+        calls = run["tuning"]["calls"]
+        assert calls["task_calls"] <= 10 and calls["refused"] == 0, key
+        if run["method"] in ("gepa", "mipro"):
+            assert calls["optimiser_calls"] > 0 and calls["task_calls"] > 0, key
+            parses = run["tuning"]["unparseable"]
+            assert 0 < parses["parsed"] + parses["failed"] <= calls["task_calls"], key
+        else:
+            assert calls["optimiser_calls"] == 0, key
+        counted += calls["task_calls"] + calls["optimiser_calls"] + run["eval_calls"]
+        cached += calls["task_cached"] + calls["optimiser_cached"] + run["eval_cached"]
+        # the same number of fresh answers per test task, for every method
+        assert len(run["eval"]["count_vowels"]["rewards"]) == 3, key
+        assert all(c >= 1 for c in run["eval"]["count_vowels"]["calls"]), key
+    # every request the endpoint saw was counted (cached answers are counted, not sent again)
+    assert requests == counted - cached
+
+    # DSPy's final prompt is rendered by the harness exactly as ChatAdapter formats it
+    gepa = runs["gepa/b10/s0"]["tuning"]
+    space = with_templates(strategy_space("default", 0.8), gepa["templates"])
+    template = space.templates.get(gepa["templates"][0]["id"])
+    task = tasks["count_vowels"]
+    expected = dp.make_adapter().format(dp.make_signature(gepa["instruction"]), demos=[],
+                                        inputs=dp.task_inputs(task))
+    tidy = [re.sub(r"\n{3,}", "\n\n", "\n".join(x.rstrip() for x in m["content"].strip().splitlines()))
+            for m in expected]
+    assert [m["content"] for m in render(template, task)] == tidy
+    assert default_space().fingerprint() == fingerprint  # the committed space is untouched
+
+    table = {r.method: r for r in rows(data)}
+    assert set(table) == {"default", "harness:factored", "gepa", "mipro"}
+    assert table["gepa"].reward_vs_default is not None
+    assert table["gepa"].dspy_reward is not None and table["gepa"].tuning_unparseable is not None
+    assert table["harness:factored"].dspy_reward is None
+    json.dumps(summary(data))
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("status", [401, 400])
+def test_endpoint_failures_inside_dspy(tmp_path: Path, grader: Grader, status: int) -> None:
+    """DSPy scores a failed call as a wrong answer. An endpoint failure (here a rejected key)
+    voids the run instead: nothing is recorded and the error names it, so the same command
+    retries. A request the endpoint refuses as such (400, e.g. a prompt past its context) is
+    DSPy's to handle, as it would be anywhere: counted as failed, and the run goes on."""
+    require_module("dspy", 'pip install -e ".[compare]"')
+    from harness.compare.config import CompareConfig
+    from harness.compare.run import open_comparison
+    from harness.errors import LLMError
+
+    def refuse_dspy(body: dict[str, Any], index: int) -> tuple[int, dict[str, Any]]:
+        if any("[[ ##" in m["content"] for m in body["messages"]):
+            return status, {"error": {"message": "no", "type": "invalid_request_error"}}
+        return script(body, index)
+
+    config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(4,),
+                           seeds=(0,), methods=("gepa",), eval_answers=1, parallel=1)
+    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+    out = tmp_path / "compare.json"
+    with FakeOpenAI(refuse_dspy) as fake:
+        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
+        comparison = open_comparison(config, endpoint, Store(tmp_path / "home"), grader, tasks, out)
+        if status == 401:
+            with pytest.raises(LLMError, match="rejected the API key"):
+                comparison.run()
+            assert not out.exists() or "gepa/b4/s0" not in json.loads(out.read_text())["runs"]
+            return
+        with pytest.raises(LLMError, match="refused the request"):
+            comparison.run()  # the final evaluation sends the same refused prompt: it stops there
+    calls = json.loads(out.read_text())["runs"]["gepa/b4/s0"]["tuning"]["calls"]
+    assert calls["task_failed"] > 0 and calls["task_calls"] == 0
