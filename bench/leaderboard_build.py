@@ -2,12 +2,12 @@
 
     python bench/leaderboard_build.py [--runs 20] [--tasks 200] [--samples 4] [--repeats 3]
 
-The folder is generated from one committed run (`--template`, default run-1a5ab19f364a from
+The folder is generated from one committed run (`--template`, default run-2db72b85b494 from
 leaderboard/results): N runs of T tasks (task_000 ..), each task answered `--samples` times in
 one episode. Each sample copies the graded fields (status, passed/total, failed tests, reward)
 of a sample of the template run, so every record stays self-consistent; the task, its hash
 (the same in provenance.task_hashes and samples.jsonl), the template and the sample index are
-rewritten. Every claim in run.json (summary, per_task, per_template, best) is computed with
+rewritten. Every claim in run.json (summary, per_task, per_template, best, evaluation) is computed with
 harness.leaderboard.scores.claims, the code `check` recomputes them with, so `check` accepts
 every run. Run ids are distinct (sha256 of the run index).
 
@@ -39,7 +39,7 @@ from harness.leaderboard.scores import claims
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "leaderboard" / "results"
-TEMPLATE_RUN = "run-1a5ab19f364a"
+TEMPLATE_RUN = "run-2db72b85b494"
 GOAL_S = 5.0
 """The build of the default folder (20 runs x 200 tasks x 4 samples) should take under this."""
 DROPPED_PROVENANCE = ("evaluation",)
