@@ -191,7 +191,7 @@ def run_strategy_benchmark(
         reward=reward, transfer_split=recorded_split,
         transfer_train_budget=transfer_train_budget or 2,
         transfer_budget=min(transfer_budget or 5, max(budgets)),
-        checkpoint_every=checkpoint_every or max(1, cells // 2),
+        checkpoint_every=checkpoint_every or max(1, cells // 8),
         permutations=permutations, workers=max(1, workers),
     )
     everything = tuple(tuple(tuple(range(int(n))) for n in row) for row in decks.sizes)
