@@ -35,13 +35,20 @@ def default_map(command: click.Command, config: dict[str, Any]) -> dict[str, Any
 
 
 def _map_for(command: click.Command, table: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
-    params = {p.name for p in command.params if p.name}
-    out: dict[str, Any] = {k: v for k, v in shared.items() if k in params}
+    params = {p.name: p for p in command.params if p.name}
+    out: dict[str, Any] = {k: _shaped(params[k], v) for k, v in shared.items() if k in params}
     for key, value in table.items():
         if not isinstance(value, dict) and key in params:
-            out[key] = value
+            out[key] = _shaped(params[key], value)
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
             sub_table = table.get(name, {})
             out[name] = _map_for(sub, sub_table if isinstance(sub_table, dict) else {}, shared)
     return out
+
+
+def _shaped(param: click.Parameter, value: Any) -> Any:  # noqa: ANN401 - any TOML value
+    """A single value for a repeatable option (`base_url = "..."`) is a list of one."""
+    if param.multiple and not isinstance(value, list):
+        return [value]
+    return value

@@ -33,6 +33,7 @@ from harness.prompts.space import TemplateSpace, render
 from harness.tasks.load import Task, visible_checks
 
 if TYPE_CHECKING:
+    from harness.executor import ExecutorConfig
     from harness.llm.endpoints import EndpointRequest
 
 # Tasks in (or near) the band where the embedded 1.5B model sometimes succeeds: where
@@ -224,9 +225,10 @@ class Recording:
 @contextmanager
 def open_recording(out: Path, tasks: list[Task], space: TemplateSpace, plan: RecordPlan,
                    request: EndpointRequest, home: Path, workers: int,
-                   log: Callable[[str], None] = lambda _m: None) -> Iterator[Recording]:
-    """Start the endpoint (an embedded model lives as long as the with-block) and the sandbox;
-    both stop on exit."""
+                   log: Callable[[str], None] = lambda _m: None,
+                   executor: ExecutorConfig | None = None) -> Iterator[Recording]:
+    """Start the endpoint (an embedded model lives as long as the with-block) and the sandbox
+    (here, or on every node of a Ray cluster); both stop on exit."""
     from harness.grading.grader import open_sandbox
     from harness.llm.endpoints import open_endpoint
     from harness.provenance import base_provenance
@@ -235,13 +237,14 @@ def open_recording(out: Path, tasks: list[Task], space: TemplateSpace, plan: Rec
 
     store = Store(home)
     with open_endpoint(request, home, log=log) as endpoint:
-        sandbox = open_sandbox(SandboxConfig(workers=workers), log=log)
+        sandbox = open_sandbox(SandboxConfig(workers=workers), log=log, executor=executor)
         grader = Grader(sandbox, store)
+        in_flight = request.parallel * request.servers
         try:
-            llm = LLM(endpoint, store, plan.params, concurrency=request.parallel)
+            llm = LLM(endpoint, store, plan.params, concurrency=in_flight)
             meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
                     "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
                     "tasks": {t.name: t.hash for t in tasks}}
-            yield Recording(plan, tasks, space, llm, grader, out, meta, request.parallel)
+            yield Recording(plan, tasks, space, llm, grader, out, meta, in_flight)
         finally:
             grader.close()

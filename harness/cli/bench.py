@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from harness.cli import HarnessGroup
-from harness.cli.options import endpoint_options, home_option, sandbox_options, tasks_dir_option
+from harness.cli.options import (
+    endpoint_options,
+    endpoint_request,
+    executor_config,
+    executor_options,
+    home_option,
+    sandbox_options,
+    tasks_dir_option,
+)
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -146,22 +154,23 @@ def print_agents_replay(replay: AgentsReplay, tasks_dir: Path, out: Console) -> 
 @tasks_dir_option
 @home_option
 @sandbox_options
+@executor_options
 def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str,
                      templates: tuple[str, ...], samples: int, temperatures: tuple[float, ...],
-                     max_tokens: int, model: str | None, base_url: str | None,
+                     max_tokens: int, model: str | None, base_url: tuple[str, ...],
                      api_key: str | None, parallel: int, tasks_dir: Path, home: Path,
-                     workers: int) -> None:
+                     workers: int, executor: str, ray_address: str | None) -> None:
     """Generate and grade every task x template x sample once, into a response table (resumable)."""
     from harness.bench.record import open_recording, plan_recording
     from harness.console import console
-    from harness.llm.endpoints import EndpointRequest
 
+    grading = executor_config(executor, ray_address)
     chosen, space, plan = plan_recording(tasks_dir, tasks, preset, templates, samples,
                                          temperatures, max_tokens)
     err = console(stderr=True)
-    request = EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel)
+    request = endpoint_request(model, base_url, api_key, parallel)
     with open_recording(table_path, chosen, space, plan, request, home, workers,
-                        log=err.print) as recording:
+                        log=err.print, executor=grading) as recording:
         try:
             rows = record_with_progress(recording, err)
         except KeyboardInterrupt:

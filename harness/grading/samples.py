@@ -42,6 +42,7 @@ from harness.grading.results import GradeResult
 from harness.tasks.load import Task, load_task, task_folders
 
 if TYPE_CHECKING:
+    from harness.executor import ExecutorConfig
     from harness.grading.grader import Grader
 
 KS: tuple[int, ...] = (1, 10, 100)
@@ -398,16 +399,19 @@ def grade_samples(plan: SamplesPlan, grader: Grader, ks: Iterable[int] = KS,
 def evaluate_samples(path: Path, tasks_dir: Path, home: Path, workers: int, *,
                      use_cache: bool = True, ks: Iterable[int] = KS, out: Path | None = None,
                      on_progress: Progress | None = None,
-                     log: Callable[[str], None] = lambda _message: None) -> SamplesReport:
+                     log: Callable[[str], None] = lambda _message: None,
+                     executor: ExecutorConfig | None = None) -> SamplesReport:
     """The whole of `harness eval` on a samples file: check it, start the sandbox (`log`
-    gets image build messages), grade with the execution cache in `home`, stop it."""
+    gets image build messages; `executor` may put it on every node of a Ray cluster), grade
+    with the execution cache in `home`, stop it."""
     from harness.grading.grader import Grader, open_sandbox
     from harness.sandbox.pool import SandboxConfig
     from harness.store import Store
 
     plan = plan_samples(path, tasks_dir)  # a user mistake is reported before Docker starts
     programs = len(plan.programs()[0])
-    sandbox = open_sandbox(SandboxConfig(workers=max(1, min(workers, programs))), log=log)
+    sandbox = open_sandbox(SandboxConfig(workers=max(1, min(workers, programs))), log=log,
+                           executor=executor)
     store = Store(home) if use_cache else None
     grader = Grader(sandbox, store)
     try:

@@ -4,6 +4,10 @@ The embedded model is served on 127.0.0.1 and reached through exactly this
 code path. Every answer is cached in the run store, keyed by endpoint, model,
 messages, parameters and sample index, so a request is never paid for twice;
 each real call is logged with its token usage and latency.
+
+An endpoint may have replicas: more servers of the same model. Each request goes to the
+server with the fewest requests in flight (a retry may go to another one), and the cache
+key names the endpoint, never the replica that answered, so the answers are shared.
 """
 
 from __future__ import annotations
@@ -44,6 +48,12 @@ class Endpoint:
     api_key: str = field(default="sk-none", repr=False)
     cache_id: str = ""
     embedded: bool = False
+    replicas: tuple[str, ...] = ()
+    """More base URLs serving the same model; requests are spread over `base_url` and these."""
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return (self.base_url, *self.replicas)
 
 
 @dataclass(frozen=True)
@@ -103,10 +113,11 @@ def _retryable(exc: BaseException) -> bool:
     )
 
 
-def _fatal(exc: BaseException, endpoint: Endpoint) -> LLMError:
+def _fatal(exc: BaseException, endpoint: Endpoint, url: str | None = None) -> LLMError:
     import openai
 
-    where = f"{endpoint.base_url} (model '{endpoint.model}')"
+    url = url or endpoint.base_url
+    where = f"{url} (model '{endpoint.model}')"
     if isinstance(exc, openai.AuthenticationError):
         return LLMError(f"{where} rejected the API key (401): check --api-key / OPENAI_API_KEY")
     if isinstance(exc, openai.PermissionDeniedError):
@@ -115,7 +126,7 @@ def _fatal(exc: BaseException, endpoint: Endpoint) -> LLMError:
         return LLMError(f"{where}: model not found (404); check --model / HARNESS_MODEL")
     if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
         return LLMError(
-            f"cannot reach {endpoint.base_url}: {exc}; check --base-url / OPENAI_BASE_URL"
+            f"cannot reach {url}: {exc}; check --base-url / OPENAI_BASE_URL"
         )
     if isinstance(exc, openai.BadRequestError):
         return LLMError(f"{where} refused the request (400): {str(exc)[:200]}")
@@ -144,15 +155,30 @@ class LLM:
         self.use_cache = use_cache
         self._sleep = sleep
         self._slots = threading.BoundedSemaphore(concurrency)
-        self._client = openai.OpenAI(
-            base_url=endpoint.base_url,
-            api_key=endpoint.api_key,
-            max_retries=0,
-            timeout=retry.timeout_s,
-        )
+        self._clients = [openai.OpenAI(base_url=url, api_key=endpoint.api_key, max_retries=0,
+                                       timeout=retry.timeout_s) for url in endpoint.urls]
+        self._in_flight = [0] * len(self._clients)
+        self._turn = 0
+        self.served = [0] * len(self._clients)
+        """Calls answered per URL of `endpoint.urls`."""
         self.calls = 0
         self.cache_hits = 0
         self._lock = threading.Lock()
+
+    def _pick(self) -> int:
+        """The replica with the fewest requests in flight; ties go round robin."""
+        with self._lock:
+            count = len(self._clients)
+            order = [(self._turn + i) % count for i in range(count)]
+            index = min(order, key=lambda i: self._in_flight[i])
+            self._turn = (index + 1) % count
+            self._in_flight[index] += 1
+            return index
+
+    def _done(self, index: int, ok: bool) -> None:
+        with self._lock:
+            self._in_flight[index] -= 1
+            self.served[index] += ok
 
     def complete(self, messages: list[dict[str, str]], sample_index: int = 0,
                  temperature: float | None = None) -> Completion:
@@ -181,7 +207,7 @@ class LLM:
         return completion
 
     def _request(self, messages: list[dict[str, str]], sample_index: int,
-                 params: GenerationParams) -> Any:  # noqa: ANN401 - servers break the SDK types
+                 params: GenerationParams, replica: int = 0) -> Any:  # noqa: ANN401 - servers break the SDK types
         kwargs: dict[str, Any] = {
             "model": self.endpoint.model,
             "messages": messages,
@@ -192,37 +218,41 @@ class LLM:
             kwargs["seed"] = params.seed + sample_index
         if params.stop:
             kwargs["stop"] = list(params.stop)
-        return self._client.chat.completions.create(**kwargs)
+        return self._clients[replica].chat.completions.create(**kwargs)
 
     def _call(
         self, messages: list[dict[str, str]], sample_index: int, key: str, params: GenerationParams
     ) -> tuple[Completion, int]:
         last: BaseException | None = None
+        last_url = self.endpoint.base_url
         for attempt in range(1, self.retry.attempts + 1):
             started = time.perf_counter()
+            replica = self._pick()
+            ok = False
             try:
-                response = self._request(messages, sample_index, params)
+                response = self._request(messages, sample_index, params, replica)
                 choice = response.choices[0]
                 text = choice.message.content or ""
                 usage = response.usage
-                latency = time.perf_counter() - started
-                return Completion(
+                completion = Completion(
                     text=text,
                     finish_reason=str(choice.finish_reason or ""),
                     prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
                     completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-                    latency_s=latency,
+                    latency_s=time.perf_counter() - started,
                     cached=False,
                     key=key,
-                ), attempt
+                )
+                ok = True
+                return completion, attempt
             except Exception as exc:  # noqa: BLE001 - sorted into retryable and fatal below
                 if not _retryable(exc):
-                    raise _fatal(exc, self.endpoint) from None
-                last = exc
-                if attempt < self.retry.attempts:
-                    delay = min(
-                        self.retry.max_delay_s, self.retry.base_delay_s * 2 ** (attempt - 1)
-                    )
-                    self._sleep(delay * (0.5 + random.random() / 2))
+                    raise _fatal(exc, self.endpoint, self.endpoint.urls[replica]) from None
+                last, last_url = exc, self.endpoint.urls[replica]
+            finally:
+                self._done(replica, ok)
+            if attempt < self.retry.attempts:
+                delay = min(self.retry.max_delay_s, self.retry.base_delay_s * 2 ** (attempt - 1))
+                self._sleep(delay * (0.5 + random.random() / 2))
         assert last is not None
-        raise _fatal(last, self.endpoint)
+        raise _fatal(last, self.endpoint, last_url)

@@ -24,9 +24,21 @@ class EndpointRequest:
     """What the user asked for, before anything is started."""
 
     model: str | None = None
+    """The model id: an embedded model, or the remote endpoint's model."""
     base_url: str | None = None
+    """The remote endpoint; it names the endpoint in the caches and the run id."""
     api_key: str | None = None
+    """Key for the remote endpoint (and its replicas)."""
     parallel: int = 4
+    """Requests in flight per server."""
+    replicas: tuple[str, ...] = ()
+    """More servers of the same model (the second and later --base-url): requests are spread
+    over all of them, and answers are cached as the `base_url` endpoint's."""
+
+    @property
+    def servers(self) -> int:
+        """How many servers answer (the concurrency budget is `parallel` on each)."""
+        return 1 + len(self.replicas) if self.remote else 1
 
     @property
     def remote(self) -> bool:
@@ -40,6 +52,8 @@ def model_cache_dir() -> Path:
 
 def describe_endpoint(request: EndpointRequest) -> tuple[str, str]:
     """(model id, endpoint identity) without starting anything: enough to find a stored run."""
+    if request.replicas and not request.base_url:
+        raise LLMError("replicas need a first --base-url: it names the endpoint")
     if request.remote:
         if not request.model:
             raise LLMError("--model (or HARNESS_MODEL) is required with a remote endpoint "
@@ -58,7 +72,8 @@ def open_endpoint(request: EndpointRequest, home: Path,
     model, endpoint_id = describe_endpoint(request)
     if request.remote:
         yield Endpoint(base_url=endpoint_id, model=model, api_key=request.api_key or "sk-none",
-                       cache_id=endpoint_id)
+                       cache_id=endpoint_id,
+                       replicas=tuple(url.rstrip("/") for url in request.replicas))
         return
     from harness.llm.models import get_model
     from harness.llm.server import EmbeddedServer, ServerConfig

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.executor import ExecutorConfig
 from harness.llm.client import GenerationParams
 from harness.llm.endpoints import EndpointRequest
 from harness.sandbox.pool import SandboxConfig
@@ -61,7 +62,10 @@ class RunOptions:
     home: Path = Path(".harness")
     """Run store folder (SQLite: runs, samples, caches, policies)."""
     workers: int = SandboxConfig.workers
-    """Warm sandbox containers grading in parallel."""
+    """Warm sandbox containers grading in parallel (local executor; on Ray, each node's pool
+    has as many as the node offers CPUs)."""
+    executor: ExecutorConfig = ExecutorConfig()
+    """Where programs are graded: this machine, or every node of a Ray cluster."""
     fresh: bool = False
     """Ignore saved policies and stored runs: start over."""
     resume: str | None = None

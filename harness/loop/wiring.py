@@ -182,7 +182,8 @@ def start(options: RunOptions, log: Log = _quiet, watch: Watch | None = None) ->
         log(f"resuming run {run_id} ({len(store.samples(run_id))} samples recorded)")
     with open_endpoint(options.endpoint, options.home, log=log) as endpoint:
         log("starting sandbox")
-        sandbox = open_sandbox(SandboxConfig(workers=options.workers), log=log)
+        sandbox = open_sandbox(SandboxConfig(workers=options.workers), log=log,
+                               executor=options.executor)
         grader = Grader(sandbox, store)
         agent, warm = build_agent(config, space, store,
                                   warm_start=not (options.fresh or existing))
@@ -193,15 +194,16 @@ def start(options: RunOptions, log: Log = _quiet, watch: Watch | None = None) ->
             store.put_policy(initial_key, agent.name, agent.state())
         if not existing:
             provenance = {**base_provenance(), "command": options.command or base_provenance()["command"],
-                          "sandbox_image": sandbox.image_id,
+                          "sandbox_image": sandbox.image_id, "executor": options.executor.kind,
                           "template_space": space.templates.fingerprint(),
                           "strategy_space": space.fingerprint(), "warm_start": warm,
                           "tasks": {t.name: t.hash for t in tasks}}
             store.create_run(run_id, {**asdict(config)}, provenance)
-        llm = LLM(endpoint, store, config.params, concurrency=options.endpoint.parallel,
+        in_flight = options.endpoint.parallel * options.endpoint.servers  # per server
+        llm = LLM(endpoint, store, config.params, concurrency=in_flight,
                   use_cache=options.use_cache)
         runner = Runner(config, tasks, space, llm, grader.grade, store, agent, run_id,
-                        concurrency=options.endpoint.parallel)
+                        concurrency=in_flight)
         status = "stopped"
         started = time.perf_counter()
         around = watch(runner, config, run_id) if watch else graceful_interrupt(runner, log)
@@ -218,6 +220,9 @@ def start(options: RunOptions, log: Log = _quiet, watch: Watch | None = None) ->
                        "llm_calls": llm.calls, "llm_cache_hits": llm.cache_hits,
                        "sandbox_runs": grader.executed, "sandbox_cache_hits": grader.cache_hits,
                        "infra_failures": store.infra_failures(run_id),
+                       **({"nodes_lost": list(getattr(grader.sandbox.pool, "lost", [])),
+                           "jobs_requeued": int(getattr(grader.sandbox.pool, "requeued", 0))}
+                          if options.executor.remote else {}),
                        "wall_s": time.perf_counter() - started, "strategy_calls": runner.progress.calls}
             evaluation = evaluate(store.samples(run_id, phase=None), rows, seed=config.seed)
             if evaluation is not None:
