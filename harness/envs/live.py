@@ -207,7 +207,8 @@ class LiveEnv(gym.Env[np.ndarray, Any]):
         stack = ExitStack()
         try:
             endpoint = stack.enter_context(open_endpoint(self.options.endpoint, self.options.home))
-            sandbox = open_sandbox(SandboxConfig(workers=self.options.workers), log=lambda _m: None)
+            sandbox = open_sandbox(SandboxConfig(workers=self.options.workers), log=lambda _m: None,
+                                   executor=self.options.executor)
             grader = Grader(sandbox, self.store)
             stack.callback(grader.close)
         except BaseException:
