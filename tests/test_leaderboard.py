@@ -506,7 +506,7 @@ def test_task_matrix_collapses_large_suites_and_escapes_names() -> None:
     assert not task_matrix({**board, "tasks": tasks[:MATRIX_OPEN_TASKS]})["collapsed"]
 
     html = environment().get_template("index.html.j2").render(
-        rows=rows, boards=[{**board, "matrix": matrix}], data_json="{}", scatter="", static="static",
+        rows=rows, boards=[{**board, "matrix": matrix, "scatter": ""}], data_json="{}", static="static",
         home="index.html")
     assert html.count('<details class="matrix-details">') == 1
     assert f"Per-task pass@1: {MATRIX_OPEN_TASKS + 1} tasks × 2 runs" in html

@@ -231,6 +231,13 @@ def run_page_context(v: VerifiedRun, row: dict[str, Any]) -> dict[str, Any]:
             "static": "../static", "home": "../index.html"}
 
 
+def board_scatter(board: dict[str, Any]) -> str:
+    """One board's runs: pass@1 against tokens per answer (scores compare only within a suite)."""
+    points = [ScatterPoint(r["name"], r["mean_completion_tokens"], r["pass_rate"], r["ci_low"],
+                           r["ci_high"], r["page"]) for r in board["rows"]]
+    return score_tokens_svg(points, f"{board['name']}: pass@1 against completion tokens per answer")
+
+
 def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) -> None:
     """Every page; folders come from write_if_changed, readable by a web server's user."""
     from markupsafe import Markup
@@ -240,12 +247,10 @@ def render_site(out: Path, runs: list[VerifiedRun], rows: list[dict[str, Any]]) 
     for name in STATIC_FILES:
         write_if_changed(out / "static" / name, (static / name).read_text(encoding="utf-8"))
     document = leaderboard_document(rows)
-    points = [ScatterPoint(r["name"], r["mean_completion_tokens"], r["pass_rate"], r["ci_low"],
-                           r["ci_high"], r["page"]) for r in rows]
     index = env.get_template("index.html.j2").render(
-        rows=rows, boards=[{**b, "matrix": task_matrix(b)} for b in document["boards"]], data_json=Markup(embed_json(document)),
-        scatter=Markup(score_tokens_svg(points, "pass@1 against completion tokens per sample")),
-        static="static", home="index.html")
+        rows=rows, boards=[{**b, "matrix": task_matrix(b), "scatter": Markup(board_scatter(b))}
+                           for b in document["boards"]],
+        data_json=Markup(embed_json(document)), static="static", home="index.html")
     write_if_changed(out / "index.html", index)
     compare = env.get_template("compare.html.j2").render(
         data_json=Markup(embed_json(document)), static="static", home="index.html")
