@@ -38,7 +38,7 @@ def missing(what: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"{what} (CI is set: a missing test dependency fails, it is not skipped)",
                     pytrace=False)
-    pytest.skip(what)
+    pytest.skip(what, allow_module_level=True)
 
 
 def require_module(name: str, install: str) -> ModuleType:

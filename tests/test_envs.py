@@ -19,11 +19,11 @@ from harness.bench.table import AnswerTable
 from harness.errors import HarnessError
 from harness.grading.rewards import compute_reward
 from harness.prompts.space import default_space
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_module
 
-# Without the extra the module skips (and in CI that fails the session: tests/conftest.py).
-gym = pytest.importorskip("gymnasium", reason="install it with: pip install -e '.[gym]'")
-env_checker = pytest.importorskip("gymnasium.utils.env_checker")
+# Without the extra the module skips locally and fails in CI (tests/conftest.py).
+gym = require_module("gymnasium", "pip install -e '.[gym]'")
+env_checker = require_module("gymnasium.utils.env_checker", "pip install -e '.[gym]'")
 
 import harness.envs  # noqa: E402  (registers the ids; needs gymnasium, imported above)
 from harness.envs.replay import ReplayEnv  # noqa: E402

@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import cli
-from tests.conftest import ROOT, TASKS_DIR
+from tests.conftest import ROOT, TASKS_DIR, require_module
 from tests.fake_openai import FakeOpenAI, completion
 
-# Without the extra the module skips (and in CI that fails the session: tests/conftest.py).
-gym = pytest.importorskip("gymnasium", reason="install it with: pip install -e '.[gym]'")
-env_checker = pytest.importorskip("gymnasium.utils.env_checker")
+# Without the extra the module skips locally and fails in CI (tests/conftest.py).
+gym = require_module("gymnasium", "pip install -e '.[gym]'")
+env_checker = require_module("gymnasium.utils.env_checker", "pip install -e '.[gym]'")
 
 import harness.envs  # noqa: E402  (registers the ids; needs gymnasium, imported above)
 

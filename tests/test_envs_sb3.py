@@ -6,14 +6,12 @@ import importlib.util
 import json
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_module
 
 
 def test_the_stable_baselines3_example_runs(tmp_path: Path) -> None:
     """bench/gym_sb3_ppo.py end to end on a tiny budget: the example keeps working."""
-    pytest.importorskip("stable_baselines3", reason="install it with: pip install -e '.[sb3]'")
+    require_module("stable_baselines3", "pip install -e '.[sb3]'")
     import torch
 
     spec = importlib.util.spec_from_file_location("gym_sb3_ppo", ROOT / "bench/gym_sb3_ppo.py")

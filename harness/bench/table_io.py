@@ -114,8 +114,10 @@ def complete_block(
     """The rows of the largest complete (tasks x templates x temperatures) block, and notes.
 
     Among the subsets of the temperatures present (or asked for), the one that keeps the
-    most (task, temperature) pairs with every template at >= `min_answers` answers (and
-    at least 2 tasks) wins; ties keep more temperatures. Templates are all the table has.
+    most tasks with every template at >= `min_answers` answers (and at least 2 tasks) wins;
+    ties keep more temperatures. Tasks first: the figures are averages over tasks, and a
+    temperature still recording on some tasks must not narrow a replay to those tasks (and
+    change what a committed command prints as rows arrive). Templates are all the table has.
     """
     notes: list[str] = []
 
@@ -147,7 +149,7 @@ def complete_block(
                 t for t in tasks
                 if all(counts.get((t, a, x), 0) >= min_answers for a in templates for x in temps)
             )
-            score = (len(kept) * len(temps), len(temps))
+            score = (len(kept), len(temps))
             if len(kept) >= 2 and (best is None or score > best[0]):
                 best = (score, temps, kept)
     if best is None:
