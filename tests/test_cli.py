@@ -36,6 +36,21 @@ def test_tasks_list_and_filters() -> None:
     assert "coin_change_min" in table.output and "sort_ints" not in table.output
 
 
+def test_tasks_list_suite_shows_what_a_suite_run_runs(tmp_path: Path) -> None:
+    local = tmp_path / "tasks"
+    shutil.copytree(TASKS_DIR / "sort_ints", local / "sort_ints")
+    shutil.copytree(TASKS_DIR / "sort_ints", local / "humaneval_000")
+    builtin = invoke("tasks", "list", "--tasks-dir", str(local), "--suite", "builtin", "--json")
+    rows = [json.loads(line) for line in builtin.output.splitlines()]
+    assert builtin.exit_code == 0 and len(rows) == 30
+    assert {r["source"] for r in rows} == {"built-in"}  # the built-in folder, not --tasks-dir
+    humaneval = invoke("tasks", "list", "--tasks-dir", str(local), "--suite", "humaneval", "--json")
+    assert [(r["name"], r["source"]) for r in map(json.loads, humaneval.output.splitlines())] == \
+        [("humaneval_000", "--tasks-dir")]
+    bad = invoke("tasks", "list", "--suite", "nope")
+    assert bad.exit_code == 1 and "valid suites: builtin, humaneval, all" in bad.output
+
+
 def test_tasks_show() -> None:
     result = invoke("tasks", "show", "sort_ints", "--tasks-dir", str(TASKS_DIR))
     assert result.exit_code == 0

@@ -54,3 +54,27 @@ def test_default_run_on_embedded_model_then_answered_from_caches(tmp_path: Path)
     assert "already finished" in second.output
     assert "verdict:" in second.output
     assert store.call_count() == calls
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_prompt_cache_reads_a_repeated_prompt_once_unless_switched_off(cached: bool) -> None:
+    """`harness bench record` relies on the server's prompt cache; its benchmark switches it off."""
+    from openai import OpenAI
+
+    from harness.llm.endpoints import model_cache_dir
+    from harness.llm.models import get_model
+    from harness.llm.server import EmbeddedServer, ServerConfig
+
+    server = EmbeddedServer.for_model(get_model("qwen2.5-coder-0.5b"), cache_dir=model_cache_dir(),
+                                      config=ServerConfig(n_parallel=2, prompt_cache=cached))
+    prompt = [{"role": "user", "content": "Write a Python function that sorts a list. " * 12}]
+    other = [{"role": "user", "content": "Explain what a tuple is. " * 12}]
+    with server:
+        client = OpenAI(base_url=server.base_url, api_key=server.api_key)
+        read = []
+        for messages in (prompt, other, prompt):  # another prompt in between, as in a recording
+            reply = client.chat.completions.create(model=server.model_id, messages=messages,
+                                                   max_tokens=4, temperature=0.8)
+            read.append((reply.model_extra or {})["timings"]["prompt_n"])
+    assert read[0] > 100
+    assert (read[2] <= 2) if cached else (read[2] == read[0])

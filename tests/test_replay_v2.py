@@ -272,6 +272,17 @@ def test_a_table_still_recording_keeps_its_complete_block(tmp_path: Path) -> Non
         complete_block([r for r in rows if r.task == tasks[0].name])
 
 
+def test_a_block_with_a_round_under_way_is_cut_to_its_fewest_answers() -> None:
+    tasks = synthetic_tasks(2)
+    table = synthetic_v2_table(tasks, (DEFAULT_TEMPLATE, HINTS), samples=6, seed=1)
+    rows = [r for r in table.rows()  # every cell has answers 0-3; the next round reached a few
+            if r.sample < 4 or (r.task == tasks[0].name and r.template == HINTS and r.sample < 6)]
+    kept, notes = complete_block(rows)
+    assert len(kept) == 2 * 2 * 2 * 4 and max(r.sample for r in kept) == 3
+    assert any("fewest answers (4): 4 later answer(s) left out" in n for n in notes)
+    assert complete_block([r for r in rows if r.sample < 4])[1] == []  # a balanced table: no note
+
+
 def test_cli_bench_agents_on_a_v2_table(tmp_path: Path) -> None:
     tasks = synthetic_tasks(3)
     table = synthetic_v2_table(tasks, (DEFAULT_TEMPLATE, HINTS), samples=6, seed=1)

@@ -166,7 +166,23 @@ def complete_block(
         notes.append(f"temperature(s) {', '.join(f'{t:g}' for t in present if t not in temps)} "
                      "left out: too few complete tasks there yet")
     keep_tasks, keep_temps = set(kept), set(temps)
-    return [r for r in rows if r.task in keep_tasks and temp(r) in keep_temps], notes
+    block = [r for r in rows if r.task in keep_tasks and temp(r) in keep_temps]
+    # Every cell at the block's fewest answers (the first ones recorded): cells weigh the same,
+    # and a replay of a table still recording prints the same until a whole round completes.
+    fewest = min(counts[(t, a, x)] for t in kept for a in templates for x in temps)
+    block.sort(key=lambda r: (r.task, r.template, temp(r), r.sample))
+    seen: dict[tuple[str, str, float], int] = {}
+    trimmed = []
+    for r in block:
+        key = (r.task, r.template, temp(r))
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= fewest:
+            trimmed.append(r)
+    if len(trimmed) < len(block):
+        notes.append(f"every cell cut to the block's fewest answers ({fewest}): "
+                     f"{len(block) - len(trimmed)} later answer(s) left out until their round "
+                     "completes")
+    return trimmed, notes
 
 
 def load_complete(

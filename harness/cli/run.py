@@ -20,7 +20,7 @@ from harness.cli.options import (
     tasks_dir_option,
 )
 from harness.loop.options import RunOptions
-from harness.tasks.suites import SUITES
+from harness.tasks.suites import describe_suites
 
 _RUN = RunOptions()
 _PARAMS = _RUN.params
@@ -43,7 +43,7 @@ def agent_option_pairs(ctx: click.Context, param: click.Parameter,
 @click.option("--tag", "tags", multiple=True, help="Add every task with this tag (repeatable).")
 @click.option("--suite", default=None, metavar="NAME",
               help="Run a named suite of tasks (--task/--tag add to it): "
-                   + "; ".join(f"{name}: {text}" for name, text in SUITES.items()) + ".")
+                   + describe_suites() + ".")
 @click.option("--agent", default=_RUN.agent, show_default=True, envvar="HARNESS_AGENT",
               help="Agent that picks templates (see `harness templates list` for arms).")
 @click.option("--agent-opt", "agent_options", multiple=True, metavar="KEY=VALUE",

@@ -20,6 +20,7 @@ from harness.cli.options import (
     sandbox_options,
     tasks_dir_option,
 )
+from harness.tasks.suites import describe_suites
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -42,14 +43,17 @@ def tasks() -> None:
 @tasks.command("list")
 @click.option("--tag", "tags", multiple=True, help="Only tasks with this tag (repeatable).")
 @click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]), default=None)
+@click.option("--suite", default=None, metavar="NAME",
+              help="Only the tasks `harness run --suite NAME` runs: "
+                   + describe_suites() + ".")
 @click.option("--json", "as_json", is_flag=True)
 @tasks_dir_option
-def tasks_list(tags: tuple[str, ...], difficulty: str | None, as_json: bool,
+def tasks_list(tags: tuple[str, ...], difficulty: str | None, suite: str | None, as_json: bool,
                tasks_dir: Path) -> None:
     """Table of tasks: name, difficulty, tags, tests."""
     from harness.tasks.view import list_tasks
 
-    print_task_list(list_tasks(tasks_dir, tags, difficulty), tasks_dir, as_json)
+    print_task_list(list_tasks(tasks_dir, tags, difficulty, suite), tasks_dir, as_json)
 
 
 def print_task_list(rows: list[tuple[Task, TaskSource]], tasks_dir: TaskDirs,

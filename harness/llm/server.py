@@ -36,6 +36,7 @@ class ServerConfig:
     threads: int | None = None  # None: every core this process may use
     ready_timeout_s: float = 60.0
     verbose: bool = False  # True: llama.cpp's full log on stderr (load details, timings)
+    prompt_cache: bool = True  # False: every request reads its whole prompt (a benchmark baseline)
 
     @property
     def n_ctx(self) -> int:
@@ -135,6 +136,10 @@ class EmbeddedServer:
         params.cpuparams.n_threads = cfg.n_threads
         params.cpuparams_batch.n_threads = cfg.n_threads
         params.hostnames = [HOST]
+        if not cfg.prompt_cache:  # neither the slot's own prefix nor llama.cpp's RAM prompt cache
+            params.cache_prompt = False
+            params.cache_ram_mib = 0
+            params.cache_idle_slots = False
         params.port = 0  # the OS picks a free port: several harness processes never clash
         # A per-server key: llama.cpp allows any CORS origin, so without one any web
         # page open in a local browser could use (or probe) the model.

@@ -25,6 +25,11 @@ SUITES: dict[str, str] = {
 """Suite name -> one-line description, in the order `--help` shows them."""
 
 
+def describe_suites() -> str:
+    """Every suite with its description, for `--suite` help texts."""
+    return "; ".join(f"{name}: {text}" for name, text in SUITES.items())
+
+
 def suite_tasks(name: str, search: TaskDirs) -> list[Task]:
     """The tasks of suite `name`, sorted by name. `search` is where `humaneval` and `all`
     look (the run's task folders); `builtin` always reads the built-in folder. Raises

@@ -12,23 +12,35 @@ from harness.tasks.load import (
     NAME_RE,
     Task,
     TaskDirs,
+    as_sources,
     find_located_task,
     load_located_tasks,
 )
-from harness.tasks.sources import TaskSource, new_task_dir
+from harness.tasks.sources import BUILTIN, TaskSource, new_task_dir
+from harness.tasks.suites import suite_tasks
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
-def list_tasks(tasks_dir: TaskDirs, tags: tuple[str, ...],
-               difficulty: str | None) -> list[tuple[Task, TaskSource]]:
+def list_tasks(tasks_dir: TaskDirs, tags: tuple[str, ...], difficulty: str | None,
+               suite: str | None = None) -> list[tuple[Task, TaskSource]]:
     """The matching tasks with the source each came from (with several sources, which folder
-    a task is read from is not obvious), easiest first, then by name."""
-    rows = [(t, source) for t, source in load_located_tasks(tasks_dir)
+    a task is read from is not obvious), easiest first, then by name. With `suite`, exactly
+    the tasks `harness run --suite` would run (the `builtin` suite reads the built-in folder
+    even where a local task shadows one of its names)."""
+    located = load_located_tasks(tasks_dir) if suite is None else _suite_rows(suite, tasks_dir)
+    rows = [(t, source) for t, source in located
             if (not tags or set(tags) & set(t.tags))
             and (difficulty is None or t.difficulty == difficulty)]
     rows.sort(key=lambda row: (DIFFICULTY_ORDER.get(row[0].difficulty, 9), row[0].name))
     return rows
+
+
+def _suite_rows(suite: str, tasks_dir: TaskDirs) -> list[tuple[Task, TaskSource]]:
+    """The suite's tasks, each with the searched source its folder sits in (else built-in)."""
+    by_folder = {source.path.resolve(): source for source in as_sources(tasks_dir)}
+    return [(t, by_folder.get(t.path.parent.resolve(), TaskSource(BUILTIN, t.path.parent)))
+            for t in suite_tasks(suite, tasks_dir)]
 
 
 def task_record(task: Task, source: TaskSource) -> dict[str, Any]:
