@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from harness.errors import HarnessError
+from harness.executor import EXECUTORS, ExecutorConfig
 from harness.grading.results import GradeResult
 from harness.llm.client import GenerationParams
 from harness.llm.endpoints import EndpointRequest
@@ -40,22 +42,30 @@ def run(task: str | Sequence[str] = (), *, tags: str | Sequence[str] = (),
         template: str | None = None, call_price: float = _RUN.call_price,
         eval_samples: int = _RUN.eval_samples, agent_options: Mapping[str, object] | None = None,
         temperature: float = _PARAMS.temperature, max_tokens: int = _PARAMS.max_tokens,
-        model: str | None = None, base_url: str | None = None, api_key: str | None = None,
-        parallel: int = _ENDPOINT.parallel, tasks_dir: Path | str | None = None,
-        home: Path | str = _RUN.home, workers: int = _RUN.workers, fresh: bool = False,
-        resume: str | None = None, use_cache: bool = True,
-        log: Callable[[str], None] | None = None) -> RunResult:
+        model: str | None = None, base_url: str | Sequence[str] | None = None,
+        api_key: str | None = None, parallel: int = _ENDPOINT.parallel,
+        tasks_dir: Path | str | None = None, home: Path | str = _RUN.home,
+        workers: int = _RUN.workers, executor: str = _RUN.executor.kind,
+        ray_address: str | None = None, fresh: bool = False, resume: str | None = None,
+        use_cache: bool = True, log: Callable[[str], None] | None = None) -> RunResult:
     """Learn which way of asking works for `task` (a name or several; `tags` and the named
     `suite`, harness.tasks.suites.SUITES, add tasks) and prove it on fresh answers; see
-    `harness run --help` for what each argument means. `log` receives status lines (model
+    `harness run --help` for what each argument means. Several `base_url`s are servers of one
+    model (the first names the endpoint, as repeated `--base-url`); `executor="ray"` grades on
+    every node of the Ray cluster at `ray_address`. `log` receives status lines (model
     start-up, resume notices)."""
+    if executor not in EXECUTORS:
+        raise HarnessError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    urls = _names(base_url) if base_url else ()
     options = RunOptions(
         tasks=_names(task), tags=_names(tags), suite=suite, agent=agent, episodes=episodes,
         samples=samples, reward=reward, seed=seed, preset=preset, template=template,
-        endpoint=EndpointRequest(model=model, base_url=base_url, api_key=api_key, parallel=parallel),
+        endpoint=EndpointRequest(model=model, base_url=urls[0] if urls else None, api_key=api_key,
+                                 parallel=parallel, replicas=urls[1:]),
         params=GenerationParams(temperature=temperature, max_tokens=max_tokens, seed=seed),
         tasks_dir=_search(tasks_dir), home=Path(home), workers=workers, fresh=fresh, resume=resume,
         use_cache=use_cache, command="harness.run()", call_price=call_price,
+        executor=ExecutorConfig(kind=executor, ray_address=ray_address),
         eval_samples=eval_samples,
         agent_options=tuple(sorted((k, str(v)) for k, v in (agent_options or {}).items())))
     outcome = start(options, log=log or (lambda _m: None))

@@ -65,3 +65,35 @@ def test_evaluate_grades_in_the_sandbox(tmp_path: Path) -> None:
                             tasks_dir=TASKS_DIR, home=tmp_path).status == "passed"
     assert harness.evaluate("sort_ints", "def sort_ints(xs): return xs",
                             tasks_dir=TASKS_DIR, home=None).status == "failed"
+
+
+def test_run_rejects_an_unknown_executor() -> None:
+    with pytest.raises(HarnessError, match="executor must be one of local, ray, got 'dask'"):
+        harness.run("sort_ints", executor="dask", tasks_dir=TASKS_DIR)
+
+
+@pytest.mark.docker
+def test_run_spreads_calls_over_several_base_urls(tmp_path: Path) -> None:
+    """Several URLs are servers of one model: both answer, and the run is that of the first."""
+    def answer(body: dict, index: int) -> tuple[int, dict]:
+        return 200, completion(GOOD)
+
+    kwargs = dict(agent="thompson", episodes=4, samples=2, eval_samples=2, model="fake",
+                  tasks_dir=TASKS_DIR, parallel=2)
+    with FakeOpenAI(answer) as first, FakeOpenAI(answer) as second:
+        spread = harness.run("sort_ints", base_url=[first.base_url, second.base_url],
+                             home=tmp_path / "two", **kwargs)
+        assert first.requests and second.requests
+        alone = harness.run("sort_ints", base_url=first.base_url, home=tmp_path / "one", **kwargs)
+    assert spread.run_id == alone.run_id and spread.summary["llm_calls"] == alone.summary["llm_calls"]
+
+
+@pytest.mark.docker
+def test_run_grades_on_ray_when_asked(tmp_path: Path) -> None:
+    """executor="ray" goes the way of `--executor ray`: an unreachable cluster fails at once."""
+    from tests.conftest import require_module
+
+    require_module("ray", "pip install -e '.[ray]'")
+    with pytest.raises(HarnessError, match="cannot reach the Ray cluster at 127.0.0.1:1"):
+        harness.run("sort_ints", executor="ray", ray_address="127.0.0.1:1", model="fake",
+                    base_url="http://127.0.0.1:9/v1", tasks_dir=TASKS_DIR, home=tmp_path)
