@@ -174,26 +174,39 @@ def test_a_node_without_docker_is_named(cluster: Any, tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_losing_a_node_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path: Path) -> None:
-    """Node 2 is removed while it grades; the run ends on node 1 with every sample once."""
+def test_losing_a_node_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Node 2 is removed the moment a batch of jobs is handed to it (after a few batches went
+    before): the run ends on node 1 with every sample once, and the batch is graded again there.
+
+    The removal is tied to the dispatcher giving node 2 work, not to the clock: removed at an
+    arbitrary moment, node 2 may hold no job and get none afterwards, and nobody notices it."""
+    from harness.executor.ray_pools import RayPools
+
     nodes = list(cluster.worker_nodes)
     assert len(nodes) == 1
-    script = by_seed(SLOW_GOOD, SLOW_WRONG)
+    doomed = nodes[0].node_id
     killed = threading.Event()
+    dispatched = [0]
+    next_batch = RayPools._next_batch
 
-    def kill_in_the_middle(body: dict[str, Any], index: int) -> tuple[int, dict[str, Any]]:
-        if index == 6 and not killed.is_set():
-            killed.set()
-            cluster.remove_node(nodes[0])  # this answer waits; the others go on grading meanwhile
-        return script(body, index)
+    def remove_when_it_gets_work(self: RayPools) -> Any:  # noqa: ANN401
+        chosen = next_batch(self)
+        if chosen is not None:
+            dispatched[0] += 1
+            if chosen[0].node_id == doomed and dispatched[0] > 4 and not killed.is_set():
+                killed.set()
+                cluster.remove_node(nodes[0])  # the batch is sent to a node that is gone
+        return chosen
 
+    monkeypatch.setattr(RayPools, "_next_batch", remove_when_it_gets_work)
     common = ("--template", DEFAULT_TEMPLATE, "--episodes", "4", "--samples", "4",
               "--eval-samples", "2", "--parallel", "4", "--seed", "3")
-    with FakeOpenAI(kill_in_the_middle) as fake:
+    with FakeOpenAI(by_seed(SLOW_GOOD, SLOW_WRONG)) as fake:
         on_ray = invoke(*run_args(fake.base_url, tmp_path / "ray", *common,
                                   "--executor", "ray", "--ray-address", cluster.address))
         assert on_ray.exit_code == 0, on_ray.output
-        assert killed.is_set()
+        assert killed.is_set(), "node 2 was never given a batch after the first four"
         local = invoke(*run_args(fake.base_url, tmp_path / "local", *common))
         assert local.exit_code == 0, local.output
     assert f"node 127.0.0.1 ({nodes[0].node_id[:8]}) lost" in on_ray.output
