@@ -2,6 +2,7 @@
 
     taskset -c 1 python bench/dspy_compare.py [--budget 300] [--seeds 0 1 2] [--answers 20]
         [--methods default harness gepa mipro] [--model M --base-url URL] [--out FILE]
+    python bench/dspy_compare.py --report [--out FILE]   # figures of what is recorded, no model
 
 The harness's agents over its strategy space, DSPy's GEPA and MIPROv2 (instructions only),
 and the default template, all on the same model (the embedded one unless an endpoint is
@@ -11,13 +12,16 @@ split is fixed in harness/compare/config.py. Needs `pip install -e ".[compare]"`
 
 Resumable: rerun the same command; finished tunings and evaluated tasks are read back from
 `--out`, and every answer already given is in the run store (`--home`). Figures go to `--out`
-(default bench/results/dspy_compare.json) under "summary", with a table on the terminal.
+(default bench/results/dspy_compare.json) under "summary", with a table on the terminal and a
+plot next to it (`.png`). A stopped run writes the summary of what finished (a method counts once
+every test task is evaluated); `--report` prints it again without starting a model.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -39,6 +43,7 @@ from rich.progress import (  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from harness.compare.config import DEFAULT_METHODS, METHODS, TEST_TASKS, TUNE_TASKS, CompareConfig  # noqa: E402
+from harness.compare.plot import write_plot  # noqa: E402
 from harness.compare.report import failures, pairwise, rows, summary  # noqa: E402
 from harness.compare.run import Hooks, open_comparison, save_results  # noqa: E402
 
@@ -168,7 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, default=Path(".harness"))
     parser.add_argument("--workers", type=int, default=2, help="sandbox containers")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--report", action="store_true",
+                        help="only print the figures of what --out holds (no model, no sandbox)")
     args = parser.parse_args(argv)
+    if args.report:
+        if not args.out.exists():
+            Console(stderr=True).print(f"[red]error:[/] --out {args.out}: no results file yet")
+            return 1
+        return report(json.loads(args.out.read_text()), args.out)
 
     from harness.errors import HarnessError
     from harness.grading.grader import Grader, open_sandbox
@@ -210,9 +222,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         console.print(f"[yellow]stopped[/]; the same command resumes (results so far in {args.out})")
+        if args.out.exists():
+            report(json.loads(args.out.read_text()), args.out)
         return 130
+    console.print(f"DSPy's own log in {log_file}")
+    return report(data, args.out)
+
+
+def report(data: dict[str, Any], out: Path) -> int:
+    """Summarise what `out` holds into it, print the tables and draw the plot."""
     data["summary"] = summary(data)
-    save_results(args.out, data)
+    save_results(out, data)
     for part in tables(data):
         Console().print(part)
     for key, why in failures(data).items():
@@ -220,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     for pair in pairwise(data):
         Console().print(f"{pair['a']} - {pair['b']} (budget {pair['budget']}): reward "
                         f"{interval(pair['reward'])}, pass@1 {interval(pair['pass'])}")
-    console.print(f"figures in {args.out}; DSPy's own log in {log_file}")
+    plot = write_plot(data, out.with_suffix(".png"))
+    Console(stderr=True).print(f"figures in {out}" + (f", plot in {plot}" if plot else ""))
     return 0
 
 

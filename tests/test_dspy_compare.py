@@ -5,6 +5,7 @@ through the same prompt path and grader."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import time
@@ -19,7 +20,7 @@ from harness.loop.strategies import strategy_space
 from harness.prompts.space import default_space, render
 from harness.store import Store
 from harness.tasks.load import find_task
-from tests.conftest import TASKS_DIR, require_module
+from tests.conftest import ROOT, TASKS_DIR, require_module
 from tests.fake_openai import FakeOpenAI, completion
 
 CODE = {
@@ -141,6 +142,17 @@ def test_comparison_counts_calls_and_evaluates_every_method_alike(tmp_path: Path
     assert table["gepa"].dspy_reward is not None and table["gepa"].tuning_unparseable is not None
     assert table["harness:factored"].dspy_reward is None
     json.dumps(summary(data))
+
+    # `--report` summarises the results file without a model, and draws the plot
+    spec = importlib.util.spec_from_file_location("dspy_compare", ROOT / "bench/dspy_compare.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--report", "--out", str(out)]) == 0
+    written = json.loads(out.read_text())
+    assert {r["method"] for r in written["summary"]["rows"]} == set(table)
+    assert out.with_suffix(".png").stat().st_size > 10_000
+    assert bench.main(["--report", "--out", str(tmp_path / "none.json")]) == 1
 
 
 @pytest.mark.docker
