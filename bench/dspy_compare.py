@@ -129,7 +129,8 @@ def tables(data: dict[str, Any]) -> tuple[Table, Table]:
     cost = Table(title="tuning: calls, tokens and time (mean over seeds)")
     quality = Table(title="held-out test tasks, fresh answers (pooled over seeds)")
     for name in ("method", "budget", "seeds", "task calls", "optimiser calls", "task tokens",
-                 "optimiser tokens", "wall s (tune / eval)", "own validation", "unparsed while tuning"):
+                 "optimiser tokens", "refused / optimiser failed", "wall s (tune / eval)",
+                 "own validation", "unparsed while tuning"):
         cost.add_column(name, justify="left" if name == "method" else "right")
     for name in ("method", "budget", "reward", "as DSPy scores it", "pass@1", "calls/answer",
                  "unparseable", "reward vs default", "pass@1 vs default"):
@@ -137,6 +138,7 @@ def tables(data: dict[str, Any]) -> tuple[Table, Table]:
     for r in rows(data):
         cost.add_row(r.method, str(r.budget), str(r.seeds), f"{r.task_calls:.0f}",
                      f"{r.optimiser_calls:.0f}", f"{r.task_tokens:.0f}", f"{r.optimiser_tokens:.0f}",
+                     f"{r.refused:.0f} / {r.optimiser_failed:.0f}",
                      f"{r.wall_s:.0f} / {r.eval_wall_s:.0f}",
                      "-" if r.validation is None else f"{r.validation:.3f}",
                      "-" if r.tuning_unparseable is None else f"{r.tuning_unparseable:.1%}")

@@ -105,7 +105,7 @@ def test_comparison_counts_calls_and_evaluates_every_method_alike(tmp_path: Path
     assert time.perf_counter() - started < 60
 
     runs = data["runs"]
-    assert set(runs) == {"default", "harness:factored/b10/s0", "gepa/b10/s0", "mipro/b10/s0"}
+    assert set(runs) == {"default/s0", "harness:factored/b10/s0", "gepa/b10/s0", "mipro/b10/s0"}
     counted = cached = 0
     for key, run in runs.items():
         calls = run["tuning"]["calls"]
@@ -188,3 +188,33 @@ def test_endpoint_failures_inside_dspy(tmp_path: Path, grader: Grader, status: i
             comparison.run()  # the final evaluation sends the same refused prompt: it stops there
     calls = json.loads(out.read_text())["runs"]["gepa/b4/s0"]["tuning"]["calls"]
     assert calls["task_failed"] > 0 and calls["task_calls"] == 0
+
+
+@pytest.mark.docker
+def test_each_seed_has_its_own_fresh_answers_and_default(tmp_path: Path, grader: Grader) -> None:
+    """Two seeds never share an evaluation answer (pooling them would count one answer twice),
+    each is paired with its own default answers, and the results file refuses another model."""
+    from harness.compare.config import CompareConfig
+    from harness.compare.report import pairwise, rows
+    from harness.compare.run import open_comparison
+    from harness.errors import HarnessError
+
+    config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(6,),
+                           seeds=(0, 1), methods=("default", "harness"), eval_answers=3, parallel=2)
+    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+    out = tmp_path / "compare.json"
+    store = Store(tmp_path / "home")
+    with FakeOpenAI(script) as fake:
+        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
+        data = open_comparison(config, endpoint, store, grader, tasks, out).run()
+        with pytest.raises(HarnessError, match="the model"):
+            open_comparison(config, Endpoint(base_url=fake.base_url, model="other", cache_id="other"),
+                            store, grader, tasks, out)
+    runs = data["runs"]
+    assert set(runs) == {"default/s0", "default/s1", "harness:factored/b6/s0", "harness:factored/b6/s1"}
+    assert runs["default/s1"]["eval_cached"] == 0  # not seed 0's answers again
+    assert runs["default/s0"]["eval_calls"] == runs["default/s1"]["eval_calls"] == 3
+    table = {r.method: r for r in rows(data)}
+    assert table["default"].seeds == table["harness:factored"].seeds == 2
+    assert table["harness:factored"].reward_vs_default is not None
+    assert pairwise(data) == []  # one tuned method: nothing to pair

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from harness.cli import cli
 from harness.errors import HarnessError
 from harness.grading.grader import Grader
+from harness.grading.results import INFRA_ERROR, GradeResult
 from harness.llm.client import LLM, Endpoint, GenerationParams
 from harness.loop.strategies import Executor, Strategy, parse_strategy, strategy_space
 from harness.prompts.components import ALIASES
@@ -110,6 +111,28 @@ def test_without_examples_selection_falls_back_to_syntax_and_says_so(
         answer = Executor(llm, grader.grade, default_space()).run(bare, Strategy(REFERENCE, 0.8, "best_of_3"), 0)
     assert answer.calls == 2 and answer.result.status == "passed"
     assert "no visible examples" in answer.note and answer.visible == ""
+
+
+@pytest.mark.docker
+def test_a_sandbox_failure_on_the_visible_examples_is_an_infrastructure_failure(
+        tmp_path: Path, grader: Grader, sort_task: Task) -> None:
+    """Not a wrong answer: selection must not keep another draw because the sandbox failed
+    on this one, and the caller sees an infra result it retries, never a score."""
+    checks = visible_checks(sort_task)
+    assert checks is not None
+
+    def flaky(task: Task, code: str) -> GradeResult:
+        if task.hash == checks.hash:
+            return GradeResult(syntax_ok=True, status=INFRA_ERROR, tests=(), passed=0,
+                               total=len(checks.test_names), message="worker died")
+        return grader.grade(task, code)
+
+    with FakeOpenAI(by_index) as fake:
+        llm = LLM(Endpoint(base_url=fake.base_url, model="fake", cache_id="f"), Store(tmp_path),
+                  GenerationParams(seed=0))
+        answer = Executor(llm, flaky, default_space()).run(sort_task, Strategy(REFERENCE, 0.8, "best_of_3"), 1)
+    assert answer.result.infra and answer.calls == 1 == len(fake.requests)
+    assert "visible examples" in answer.note
 
 
 def sometimes(body: dict, index: int) -> tuple[int, dict]:

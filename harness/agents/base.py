@@ -89,6 +89,10 @@ class Agent(ABC):
     def best(self, context: Context) -> int:
         """The arm the agent believes is best for this context (no exploration)."""
 
+    def settle(self) -> None:  # noqa: B027 - optional: a no-op for agents without lazy state
+        """Bring state that is updated lazily up to date before a final recommendation (most
+        agents keep none)."""
+
     @abstractmethod
     def state(self) -> dict[str, Any]:
         """JSON-serialisable learned state."""

@@ -274,6 +274,11 @@ class FactoredAgent(Agent):
         if self.pulls - self.snapshot_pulls > self.config.refresh * self.snapshot_pulls:
             self._refresh()
 
+    def settle(self) -> None:
+        """The shared snapshot lags the latest pulls by up to `refresh` of them: catch up."""
+        if self.stale_snapshot:
+            self._refresh()
+
     def best(self, context: Context) -> int:
         """The highest posterior mean; an unseen task gets what helps across all tasks."""
         return int(np.argmax(self.mean(context)))

@@ -84,5 +84,5 @@ class CompareConfig:
 
 
 def run_key(method: str, budget: int, seed: int) -> str:
-    """A tuned run's key in the results file."""
-    return "default" if method == "default" else f"{method}/b{budget}/s{seed}"
+    """A run's key in the results file (the default template's, untuned, is one per seed)."""
+    return f"default/s{seed}" if method == "default" else f"{method}/b{budget}/s{seed}"

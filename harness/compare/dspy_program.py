@@ -2,7 +2,7 @@
 GEPA / MIPROv2 runs that return the instruction they found.
 
 The program is one `dspy.Predict` over the signature (description, function_signature,
-examples) -> code, formatted by `ChatAdapter` without its JSON fallback (a silent second call
+examples, hints) -> code, formatted by `ChatAdapter` without its JSON fallback (a silent second call
 would be an uncounted one). DSPy's own cache is off; DSPy's LM is a `dspy.LM("openai/<model>")` whose
 engine is the harness's client, so every request goes to the same endpoint with the same
 retries and run-store cache as the harness's own, and is counted by role. The metric is the
@@ -34,9 +34,11 @@ from harness.prompts.components import Template
 from harness.prompts.fields import prompt_fields
 from harness.tasks.load import Task, visible_checks
 
-INPUTS = {"description": "description", "function_signature": "signature", "examples": "examples"}
+INPUTS = {"description": "description", "function_signature": "signature", "examples": "examples",
+          "hints": "hints"}
 """The program's input fields, each a harness prompt field: the task as the default template
-gives it."""
+gives it, plus the task's hints, which the harness's strategy space may add (so both sides can
+show the model the same facts; whether to use them is the optimiser's to find out)."""
 OUTPUT = "code"
 
 INITIAL_INSTRUCTION = ("Write the Python function the task describes, with exactly the given "
@@ -57,6 +59,7 @@ def make_signature(instruction: str) -> Any:  # noqa: ANN401 - a dspy Signature 
         "description": (str, dspy.InputField(desc="what the function must do")),
         "function_signature": (str, dspy.InputField(desc="the function's exact def line")),
         "examples": (str, dspy.InputField(desc="Python expressions that must be True")),
+        "hints": (str, dspy.InputField(desc="tips for this task (may be empty)")),
         OUTPUT: (str, dspy.OutputField(desc="the complete Python code of the function")),
     }
     return dspy.make_signature(fields, instruction, signature_name="WriteCode")

@@ -6,14 +6,16 @@ decision is started only while the budget still covers the chosen strategy's mos
 expensive case (`Strategy.max_calls`), so the budget is never overrun and may be left
 partly unspent. The agent learns the reward less `call_price` per extra call, as in a run.
 What it recommends for a test task it has never seen comes from the task's features alone
-(contextual agents pool what they learned across tasks).
+(contextual agents pool what they learned across tasks). A round's answers are learned in the
+order they were asked for, not the order they arrive, so a rerun of a stopped tuning makes
+the same choices and is answered from the run store's cache.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from harness.agents import agent_class, make_agent
@@ -48,10 +50,12 @@ def tune_harness(agent_name: str, tune: Sequence[Task], test: Sequence[Task], sp
     used = 0
 
     def validation() -> float | None:
-        """Mean over tuning tasks of the in-sample reward of the strategy recommended now."""
+        """The harness's own score, as the optimisers report theirs: the in-sample reward, on
+        the tuning tasks, of what it would recommend for a task it has not seen (what the test
+        tasks get), averaged over the tuning tasks where that strategy has answers."""
         scores = []
         for task in tune:
-            arm = arm_ids[agent.best(make_context(task, history[task.name]))]
+            arm = arm_ids[agent.best(make_context(task, TaskHistory()))]
             if rewards[(task.name, arm)]:
                 scores.append(sum(rewards[(task.name, arm)]) / len(rewards[(task.name, arm)]))
         return sum(scores) / len(scores) if scores else None
@@ -73,20 +77,18 @@ def tune_harness(agent_name: str, tune: Sequence[Task], test: Sequence[Task], sp
                 pending[pool.submit(executor.run, task, strategy, index)] = (task, strategy)
             if not pending:
                 break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task, strategy = pending.pop(future)
-                    answer = future.result()
-                    if answer.result.infra:
-                        raise SandboxError(f"the sandbox failed on {task.name}: {answer.result.message}")
-                    committed -= strategy.max_calls - answer.calls
-                    used += answer.calls
-                    value = compute_reward(reward, answer.result)
-                    net = value - call_price * (answer.calls - 1)
-                    agent.update(make_context(task, history[task.name]), arm_ids.index(strategy.id), net)
-                    history[task.name] = history[task.name].add(net)
-                    rewards[(task.name, strategy.id)].append(value)
+            for future, (task, strategy) in pending.items():  # in the order they were asked for
+                answer = future.result()
+                if answer.result.infra:
+                    raise SandboxError(f"the sandbox failed on {task.name}: {answer.result.message}")
+                committed -= strategy.max_calls - answer.calls
+                used += answer.calls
+                value = compute_reward(reward, answer.result)
+                net = value - call_price * (answer.calls - 1)
+                agent.update(make_context(task, history[task.name]), arm_ids.index(strategy.id), net)
+                history[task.name] = history[task.name].add(net)
+                rewards[(task.name, strategy.id)].append(value)
+            agent.settle()
             score = validation()
             if score is not None:
                 curve.append((used, max(score, curve[-1][1]) if curve else score))

@@ -42,8 +42,8 @@ def write_plot(data: Mapping[str, Any], path: Path) -> Path | None:
     for i, r in enumerate(table):
         low = high = 0.0
         if r.reward_vs_default is not None:  # the paired interval, placed around this method's mean
-            low = r.reward_vs_default.diff - r.reward_vs_default.low
-            high = r.reward_vs_default.high - r.reward_vs_default.diff
+            low = max(0.0, r.reward_vs_default.diff - r.reward_vs_default.low)
+            high = max(0.0, r.reward_vs_default.high - r.reward_vs_default.diff)
         heldout.errorbar(i, r.reward, yerr=[[low], [high]], fmt="o", capsize=4,
                          color="black" if r.method == "default" else colour.get(r.method, "grey"))
     if default is not None:

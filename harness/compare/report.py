@@ -4,8 +4,11 @@ Per method and budget, pooled over seeds: task-model and optimiser calls and tok
 tuning, wall time, held-out partial reward and pass@1 on fresh answers, the rate of answers
 without parseable code, the optimiser's own validation score (on the tuning tasks) next to
 its fresh score (on the test tasks), and paired differences, against the default template
-and between methods, with the two-level bootstrap interval of `harness run` (tasks, then
-answers within each task).
+and between methods, with the two-level bootstrap interval of `harness run`. The units are
+(test task, seed) pairs: each seed's answers are its own (the default template is evaluated
+per seed), a difference pairs a method's answers with the other side's of the same task and
+seed, and only seeds both sides finished enter it; the bootstrap resamples those units, then
+answers within each.
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ class MethodRow:
     """Task-model tokens (prompt and completion) while tuning, mean over seeds."""
     optimiser_tokens: float
     """The optimiser's own tokens (prompt and completion), mean over seeds."""
+    refused: float
+    """Task-model calls refused for want of budget (the optimiser was told it was spent), mean
+    over seeds."""
+    optimiser_failed: float
+    """The optimiser's own calls the endpoint refused or failed (e.g. a prompt over the
+    context), mean over seeds: GEPA skips such a reflection."""
     wall_s: float
     """Tuning wall time, mean over seeds."""
     eval_wall_s: float
@@ -58,12 +67,15 @@ class MethodRow:
     answer ChatAdapter cannot parse scores 0); the harness's extraction is more lenient."""
 
 
+def unit(task: str, seed: int | None) -> str:
+    """A (test task, seed) pair: the unit of every mean and difference."""
+    return f"{task}/s{seed}"
+
+
 def _per_task(runs: list[dict[str, Any]], field: str) -> dict[str, list[float]]:
-    pooled: dict[str, list[float]] = defaultdict(list)
-    for run in runs:
-        for task, result in run.get("eval", {}).items():
-            pooled[task] += [float(x) for x in result[field]]
-    return dict(pooled)
+    """Every run's values of `field` per (test task, seed)."""
+    return {unit(task, run["seed"]): [float(x) for x in result[field]]
+            for run in runs for task, result in run.get("eval", {}).items()}
 
 
 def _mean_over_tasks(values: Mapping[str, list[float]]) -> float:
@@ -94,12 +106,12 @@ def rows(data: Mapping[str, Any], seed: int = 0) -> list[MethodRow]:
         vs_default = method != "default" and bool(default)
         parsed = [t["unparseable"] for t in tuning if isinstance(t.get("unparseable"), dict)]
         seen = sum(p["parsed"] + p["failed"] for p in parsed)
-        native: dict[str, list[float]] = defaultdict(list)
+        native: dict[str, list[float]] = {}
         for run in runs:
             for task, result in run.get("eval", {}).items():
                 if "adapter_ok" in result:
-                    native[task] += [r * ok for r, ok in zip(result["rewards"], result["adapter_ok"],
-                                                             strict=True)]
+                    native[unit(task, run["seed"])] = [
+                        r * ok for r, ok in zip(result["rewards"], result["adapter_ok"], strict=True)]
         out.append(MethodRow(
             method=method, budget=budget, seeds=len(runs),
             task_calls=float(np.mean([t["calls"]["task_calls"] for t in tuning])),
@@ -109,6 +121,8 @@ def rows(data: Mapping[str, Any], seed: int = 0) -> list[MethodRow]:
             optimiser_tokens=float(np.mean([t["calls"]["optimiser_prompt_tokens"]
                                             + t["calls"]["optimiser_completion_tokens"]
                                             for t in tuning])),
+            refused=float(np.mean([t["calls"]["refused"] for t in tuning])),
+            optimiser_failed=float(np.mean([t["calls"]["optimiser_failed"] for t in tuning])),
             wall_s=float(np.mean([t["wall_s"] for t in tuning])),
             eval_wall_s=float(np.mean([r.get("eval_wall_s", 0.0) for r in runs])),
             reward=_mean_over_tasks(reward), pass_at_1=_mean_over_tasks(passes),

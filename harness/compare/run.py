@@ -35,8 +35,10 @@ from harness.store import Store
 from harness.tasks.load import Task
 
 FIXED = ("tune_tasks", "test_tasks", "eval_answers", "temperature", "max_tokens", "preset",
-         "call_price", "reflection_max_tokens")
-"""Settings a results file is bound to: changing one needs a new file."""
+         "call_price", "reflection_max_tokens", "gepa_minibatch", "mipro_minibatch",
+         "mipro_candidates", "mipro_full_eval_steps")
+"""Settings a results file is bound to: changing one needs a new file (so does another model
+or endpoint: the file records the endpoint's identity)."""
 
 
 class Hooks:
@@ -60,19 +62,25 @@ def seed_base(seed: int) -> int:
     return 1_000_003 * (seed + 1)
 
 
-def load_results(path: Path, config: CompareConfig, tasks: dict[str, Task]) -> dict[str, Any]:
-    fresh = {"config": asdict(config), "tasks": {n: t.hash for n, t in tasks.items()}, "runs": {}}
+def load_results(path: Path, config: CompareConfig, tasks: dict[str, Task],
+                 endpoint: str) -> dict[str, Any]:
+    """The results file, or a fresh one; `endpoint` is the model's identity (its cache id)."""
+    hashes = {n: t.hash for n, t in tasks.items()}
+    fresh: dict[str, Any] = {"config": asdict(config), "tasks": hashes, "runs": {},
+                             "endpoint": endpoint}
     if not path.exists():
         return fresh
     data: dict[str, Any] = json.loads(path.read_text())
     old, now = data.get("config", {}), json.loads(json.dumps(asdict(config)))
     changed = [k for k in FIXED if old.get(k) != now.get(k)]
     moved = [n for n, h in data.get("tasks", {}).items() if n in tasks and tasks[n].hash != h]
+    if data.get("endpoint") != endpoint:
+        changed.append(f"the model: {data.get('endpoint')} there, {endpoint} now")
     if changed or moved:
         raise HarnessError(f"{path} was written with other settings ({', '.join(changed + moved)}); "
                            "pass another --out, or delete it to start over")
     data["config"] = now  # methods, budgets and seeds may grow between runs
-    data["tasks"] = {**data.get("tasks", {}), **fresh["tasks"]}
+    data["tasks"] = {**data.get("tasks", {}), **hashes}
     return data
 
 
@@ -207,7 +215,7 @@ class Comparison:
             started = time.perf_counter()
             results[task.name] = evaluate_task(
                 task, tuning["strategies"][task.name], space, executor, cfg.eval_answers,
-                cfg.parallel, on_answer=lambda: self.hooks.advance(f"eval {key}"),
+                run["seed"], cfg.parallel, on_answer=lambda: self.hooks.advance(f"eval {key}"),
                 adapter_parses=parses)
             run["eval_calls"] = run.get("eval_calls", 0) + sum(results[task.name]["calls"])
             run["eval_cached"] = run.get("eval_cached", 0) + counter.task.cached
@@ -219,22 +227,30 @@ class Comparison:
     def run(self) -> dict[str, Any]:
         """Everything not yet in the results file; the results."""
         runs = self.data["runs"]
-        if "default" in self.config.method_ids and "default" not in runs:
-            default = Strategy(DEFAULT_TEMPLATE, self.config.temperature, "single").id
-            runs["default"] = {"method": "default", "budget": 0, "seed": None, "tuning": {
-                "strategies": {t.name: default for t in self.test}, "templates": [],
-                "calls": CallCounter(budget=0).to_dict(), "wall_s": 0.0}}
-            self.save()
-        if "default" in runs:
-            self.evaluate_run("default")
         for method, budget, seed in self.config.runs:
+            if "default" in self.config.method_ids:
+                self._default(seed)  # each seed's methods are paired with its own default answers
             key = run_key(method, budget, seed)
-            if key not in runs:
+            if key not in runs or runs[key]["tuning"].get("failed"):  # a failed run is tried again
                 self.hooks.log(f"tuning {key}")
                 runs[key] = self.tune_run(method, budget, seed)
                 self.save()
             self.evaluate_run(key)
+        if "default" in self.config.method_ids:
+            for seed in self.config.seeds:
+                self._default(seed)
         return self.data
+
+    def _default(self, seed: int) -> None:
+        """The default template, untuned, evaluated on the seed's fresh answers."""
+        key = run_key("default", 0, seed)
+        if key not in self.data["runs"]:
+            default = Strategy(DEFAULT_TEMPLATE, self.config.temperature, "single").id
+            self.data["runs"][key] = {"method": "default", "budget": 0, "seed": seed, "tuning": {
+                "strategies": {t.name: default for t in self.test}, "templates": [],
+                "calls": CallCounter(budget=0).to_dict(), "wall_s": 0.0}}
+            self.save()
+        self.evaluate_run(key)
 
 
 def open_comparison(config: CompareConfig, endpoint: Endpoint, store: Store, grader: Grader,
@@ -242,7 +258,7 @@ def open_comparison(config: CompareConfig, endpoint: Endpoint, store: Store, gra
     overlap = set(config.tune_tasks) & set(config.test_tasks)
     if overlap:
         raise HarnessError(f"tasks both tuned on and tested on: {', '.join(sorted(overlap))}")
-    data = load_results(out, config, tasks)
+    data = load_results(out, config, tasks, endpoint.cache_id or endpoint.base_url)
     return Comparison(config, endpoint, store, grader, [tasks[n] for n in config.tune_tasks],
                       [tasks[n] for n in config.test_tasks], out, hooks or Hooks(), data)
 

@@ -268,6 +268,8 @@ class Executor:
         draws: list[_Draw] = []
         for i in range(strategy.draws):
             draws.append(self._draw(task, checks, messages, index + i, strategy.temperature))
+            if (failed := self._infra(draws, strategy)) is not None:
+                return failed
             if checks is not None and draws[-1].found and draws[-1].checks is not None \
                     and draws[-1].checks.passed == draws[-1].checks.total:
                 break
@@ -280,6 +282,8 @@ class Executor:
                                   strategy.temperature)
             calls += 1
             draws.append(repaired)
+            if (failed := self._infra(draws, strategy)) is not None:
+                return failed
             if repaired.score() >= kept.score():
                 kept = repaired
         if kept.found:
@@ -293,6 +297,20 @@ class Executor:
             cached=all(d.completion.cached for d in draws), calls=calls,
             visible=_vector(kept.checks) if kept.checks is not None else "",
             result=result, note=note)
+
+    @staticmethod
+    def _infra(draws: list[_Draw], strategy: Strategy) -> Answer | None:
+        """The sandbox failed on the last draw's visible checks: the whole answer is an
+        infrastructure failure (retried by the caller), never a low score for the model."""
+        last = draws[-1]
+        if last.checks is None or not last.checks.infra:
+            return None
+        return Answer(
+            strategy=strategy.id, text=last.completion.text, code=last.code,
+            llm_key=last.completion.key, finish_reason=last.completion.finish_reason,
+            completion_tokens=sum(d.completion.completion_tokens for d in draws),
+            cached=all(d.completion.cached for d in draws), calls=len(draws), visible="",
+            result=last.checks, note="the sandbox failed on the visible examples")
 
     @staticmethod
     def _feedback(task: Task, kept: _Draw, checks: Task | None) -> list[dict[str, str]]:
