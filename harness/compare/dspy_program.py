@@ -260,18 +260,24 @@ class Metric:
         extraction = extract_code(text, task.entry_point)
         if not extraction.found:
             return 0.0, "The answer has no complete Python code for the function."
-        result = self.grade(task, extraction.code)
+        result = self._grade(task, extraction.code)
+        score = compute_reward(self.reward, result)
+        return score, self.feedback(task, extraction.code, result)
+
+    def _grade(self, task: Task, code: str) -> GradeResult:
+        """The grader's verdict; a sandbox failure (already retried by the grader) is recorded
+        and raised, never scored or fed back as the code's fault."""
+        result = self.grade(task, code)
         if result.infra:
             self.faults.append(SandboxError(f"the sandbox failed on {task.name}: {result.message}"))
             raise self.faults[-1]
-        score = compute_reward(self.reward, result)
-        return score, self.feedback(task, extraction.code, result)
+        return result
 
     def feedback(self, task: Task, code: str, result: GradeResult) -> str:
         lines: list[str] = []
         checks = visible_checks(task)
         if checks is not None:
-            seen = self.grade(checks, code)
+            seen = self._grade(checks, code)
             lines.append(f"The code passes {seen.passed} of {seen.total} examples from the task.")
             for test in seen.tests:
                 if test.outcome != "passed":
