@@ -214,6 +214,7 @@ class Runner:
         """Fresh answers of the learned strategy and of the default template, per task."""
         recorded = {(r.episode, r.task, r.sample) for r in self.store.samples(self.run_id, phase=None)}
         default = Strategy(DEFAULT_TEMPLATE, self.config.params.temperature, "single").id
+        self.agent.settle()  # the recommendation from everything learned, none of it lagging
         for task in self.tasks:
             learned = self.arm_ids[self.agent.best(self.context(task))]
             sides: tuple[tuple[Phase, str], ...] = (("eval_learned", learned), ("eval_default", default))
