@@ -107,6 +107,31 @@ def test_best_of_k_rewards_are_cell_answers_less_the_call_price(table: AnswerTab
         assert float(reward) == pytest.approx(info["raw_reward"] - 0.05 * (info["calls"] - 1))
 
 
+def test_repair_steps_end_as_the_recorded_repair_rounds(table: AnswerTable) -> None:
+    """With repair rounds recorded, a `repair` step is the dealt answer's outcome (its repair at
+    two calls when it fails an example), with the status and pass of the answer kept."""
+    from dataclasses import replace
+
+    from tests.test_replay_v2 import repaired_rows
+
+    repaired = replace(table, repairs={(r.task, r.column, r.sample): r for r in repaired_rows(table)})
+    env = make(repaired, selections=("single", "repair"), call_price=0.05, horizon=1000)
+    decks = StrategyDecks.build(repaired)
+    env.reset(seed=1)
+    repairs = [i for i, a in enumerate(env.arm_ids) if a.endswith("/repair")]
+    seen = Counter()
+    for n in range(200):
+        obs, reward, _, _, info = env.step(env.action_of(repairs[n % len(repairs)]))
+        t = repaired.tasks.index(info["task"])
+        column = info["strategy"].rsplit("/", 1)[0]
+        outcomes = decks.repairs[t][repaired.templates.index(column)]
+        assert (info["raw_reward"], info["calls"], info["status"]) in {
+            (o.reward, o.calls, o.status) for o in outcomes}
+        assert float(reward) == pytest.approx(info["raw_reward"] - 0.05 * (info["calls"] - 1))
+        seen[info["calls"]] += 1
+    assert set(seen) == {1, 2}
+
+
 def test_gaps_are_the_exact_held_out_values(table: AnswerTable) -> None:
     env = make(table, heldout=0.5, split_seed=4, call_price=0.02)
     arms = StrategyArms.build(table, SELECTIONS)

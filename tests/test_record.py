@@ -60,3 +60,69 @@ def test_record_writes_a_balanced_table_and_resumes_for_free(tmp_path: Path) -> 
         assert len(fake.requests) == 32 + 12  # only the 12 rows the table lacked
         with gzip.open(table, "rt") as handle:
             assert len(handle.readlines()) == 32
+
+
+WRONG = "def sort_ints(xs):\n    return list(xs)\n"  # fails every unsorted visible example
+
+
+def half_wrong(body: dict, index: int) -> tuple[int, dict]:
+    """Wrong first answers for even seeds, right ones for odd seeds; a repair request (it shows
+    the failing example) is answered right."""
+    if "fails this example" in body["messages"][-1]["content"]:
+        return 200, completion(f"```python\n{GOOD['sort_ints']}```")
+    return 200, completion(f"```python\n{GOOD['sort_ints'] if body['seed'] % 2 else WRONG}```")
+
+
+def test_record_repair_rounds_of_the_answers_that_fail_their_examples(tmp_path: Path) -> None:
+    """`--repair` asks again after exactly the answers a live `repair` strategy would repair,
+    with the request a live run makes (so the live path's answer is the recorded one), and
+    resumes without a call."""
+    from harness.grading.grader import Grader, open_sandbox
+    from harness.llm.client import LLM, Endpoint, GenerationParams
+    from harness.loop.strategies import Executor, Strategy
+    from harness.prompts.components import ALIASES
+    from harness.prompts.space import default_space
+    from harness.sandbox.pool import SandboxConfig
+    from harness.store import Store
+    from harness.tasks.load import load_task
+
+    table = tmp_path / "t.jsonl.gz"
+    reference = ALIASES["reference"]
+    with FakeOpenAI(half_wrong) as fake:
+        args = ["bench", "record", "--table", str(table), "--task", "sort_ints", "--preset", "quick",
+                "--template", "reference", "--samples", "4", "--temperature", "0.8",
+                "--base-url", fake.base_url, "--model", "fake", "--tasks-dir", str(TASKS_DIR),
+                "--home", str(tmp_path / "h")]
+        early = CliRunner().invoke(cli, [*args, "--repair", "--table", str(tmp_path / "none.jsonl.gz")])
+        assert early.exit_code == 2 and "record it first" in early.output
+        assert CliRunner().invoke(cli, args).exit_code == 0
+        with gzip.open(table, "rt") as handle:
+            rows = {r["sample"]: r for r in map(json.loads, handle)}
+        failing = sorted(s for s, r in rows.items() if "0" in r["visible"])
+        assert failing and len(failing) < len(rows)
+        before = len(fake.requests)
+        repaired = CliRunner().invoke(cli, [*args, "--repair"])
+        assert repaired.exit_code == 0, repaired.output
+        assert len(fake.requests) == before + len(failing)
+        with gzip.open(tmp_path / "t.repair.jsonl.gz", "rt") as handle:
+            repairs = [json.loads(line) for line in handle]
+        assert sorted(r["sample"] for r in repairs) == failing
+        assert {r["status"] for r in repairs} == {"passed"}
+        shown = fake.requests[-1]["messages"][-2]["content"]
+        assert shown.startswith("```python\n") and "list(xs)" in shown  # the recorded code, fenced
+        again = CliRunner().invoke(cli, [*args, "--repair"])
+        assert again.exit_code == 0 and len(fake.requests) == before + len(failing)
+
+        # the live strategy asks exactly what was recorded: every call is a cache hit
+        store = Store(tmp_path / "h")
+        llm = LLM(Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url), store,
+                  GenerationParams(max_tokens=512, seed=0))
+        grader = Grader(open_sandbox(SandboxConfig(workers=1)), store)
+        try:
+            task = load_task(TASKS_DIR / "sort_ints")
+            live = Executor(llm, grader.grade, default_space("quick")).run(
+                task, Strategy(reference, 0.8, "repair"), failing[0])
+        finally:
+            grader.close()
+        assert live.calls == 2 and live.cached and live.result.status == "passed"
+        assert len(fake.requests) == before + len(failing)

@@ -307,7 +307,7 @@ def test_cli_bench_agents_on_a_v2_table(tmp_path: Path) -> None:
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     bad = CliRunner().invoke(cli, ["bench", "agents", "--table", str(path), "--selections", "repair",
                                    "--out", str(out)])
-    assert bad.exit_code != 0 and "repair rounds" in bad.output
+    assert bad.exit_code != 0 and "repair round of every answer" in bad.output
     bad = CliRunner().invoke(cli, ["bench", "agents", "--table", str(path), "--temperatures", "0.5",
                                    "--out", str(out)])
     assert bad.exit_code != 0 and "not in the table" in bad.output
@@ -348,3 +348,78 @@ def test_part_values_in_sample_match_the_cell_means() -> None:
     whole = tuple(tuple(tuple(range(int(n))) for n in row) for row in decks.sizes)
     values = part_values(decks, arms, whole, 0.02)
     assert np.allclose(values.reward, table.means("binary")) and (values.calls == 1).all()
+
+
+def repaired_rows(table: AnswerTable) -> list[GradedAnswer]:
+    """A repair round for every answer that fails a visible example: every other one (by
+    sample) passes everything, the rest stay as wrong as they were (all examples failing)."""
+    out = []
+    for cell in table.cells.values():
+        for row in cell:
+            if answer_score(row)[1]:
+                continue
+            good = row.sample % 2 == 0
+            total_v = row.visible_total or 0
+            out.append(GradedAnswer(
+                task=row.task, task_hash=row.task_hash, template=row.template, sample=row.sample,
+                syntax_ok=True, status="passed" if good else "failed", finish_reason="stop",
+                passed=row.total if good else 0, total=row.total, temperature=row.temperature,
+                code="def f(): return 1", tests=("1" if good else "0") * row.total,
+                visible=("1" if good else "0") * total_v, visible_total=total_v))
+    return out
+
+
+def test_repair_is_played_from_the_recorded_repair_rounds(tmp_path: Path) -> None:
+    """`repair` keeps a dealt answer that passes its examples (1 call), else its recorded repair
+    when that passes at least as many (2 calls): its value on a part is the mean of that over
+    the part's answers, and a pull deals exactly that."""
+    tasks = synthetic_tasks(3)
+    table = synthetic_v2_table(tasks, (DEFAULT_TEMPLATE, HINTS), samples=6, seed=4)
+    path = save_table(table.rows(), tmp_path / "responses_v2.jsonl.gz", {"model": "test"})
+    repairs = repaired_rows(table)
+    with pytest.raises(HarnessError, match="repair round of every answer"):
+        StrategyArms.build(table, ("single", "repair"))
+    # a partial set of repair rounds: noted, and repair is not played by default
+    save_table(repairs[:-1], tmp_path / "responses_v2.repair.jsonl.gz", {"model": "test"})
+    partial, notes = load_complete(path)
+    assert any("1 of" in n and "repair rounds still to record" in n for n in notes)
+    save_table(repairs, tmp_path / "responses_v2.repair.jsonl.gz", {"model": "test"})
+    full, notes = load_complete(path)
+    assert not any("repair" in n for n in notes) and len(full.repairs) == len(repairs)
+
+    arms = StrategyArms.build(full, ("single", "best_of_3", "repair"))
+    decks = StrategyDecks.build(full, "partial")
+    assert arms.most_calls == 3 and sum(arms.repair) == 4
+    split = draw_split(decks, arms, seed=2, heldout=0.5, call_price=0.02)
+    repaired = {(r.task, r.column, r.sample): r for r in repairs}
+    for t, task in enumerate(full.tasks):
+        for arm in (i for i, r in enumerate(arms.repair) if r):
+            c = arms.columns[arm]
+            cell = full.cells[(task, full.templates[c])]
+            rewards, calls = [], []
+            for i in split.held[t][c]:
+                row = cell[i]
+                kept = row
+                if not answer_score(row)[1]:
+                    fix = repaired[(task, row.column, row.sample)]
+                    kept = fix if answer_score(fix)[0] >= answer_score(row)[0] else row
+                rewards.append(compute_reward("partial", kept.result()))
+                calls.append(1 if answer_score(row)[1] else 2)
+            assert split.scored.reward[t, arm] == pytest.approx(np.mean(rewards))
+            assert split.scored.calls[t, arm] == pytest.approx(np.mean(calls))
+    env = StrategyEnv(decks, arms, split, call_price=0.02)
+    arm = arms.repair.index(True)
+    for _ in range(20):
+        net, calls, i = env.pull(0, arm)
+        outcome = decks.repairs[0][arms.columns[arm]][i]
+        assert calls == outcome.calls and net == pytest.approx(outcome.reward - 0.02 * (calls - 1))
+
+    # `harness bench agents` plays repair once every round is recorded
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, [
+        "bench", "agents", "--table", str(path), "--seeds", "2", "--budget", "2", "--out", str(out),
+        "--tasks-dir", str(tmp_path), "--agent", "factored", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads((out / "agents.json").read_text())
+    assert "repair" in figures["config"]["selections"]
+    assert "Agents over 20 strategies" in result.output

@@ -18,11 +18,11 @@ from typing import Any
 
 from harness.bench.classic_benchmark import DEFAULT_BUDGETS, run_benchmark
 from harness.bench.run_setup import resolve_tasks
-from harness.bench.strategies import SELECTIONS
+from harness.bench.strategies import REPAIR, SELECTIONS
 from harness.bench.strategy_benchmark import run_strategy_benchmark
 from harness.bench.strategy_results import DEFAULT_CALL_PRICE, DEFAULT_HELDOUT
 from harness.bench.table import AnswerTable
-from harness.bench.table_io import DEFAULT_TABLE, complete_block, ordering, read_rows
+from harness.bench.table_io import DEFAULT_TABLE, complete_block, ordering, read_rows, with_repairs
 from harness.errors import HarnessError
 
 DEFAULT_OUT = Path("bench/results/agents")
@@ -50,9 +50,12 @@ def plan_replay(
         raise HarnessError(f"{table_path}: the table has no rows")
     v2 = any(r.temperature is not None for r in rows)
     share = honest_split if honest_split is not None else (DEFAULT_HELDOUT if v2 else 0.0)
-    chosen = tuple(selections) if selections else (SELECTIONS if v2 else ("single",))
     kept, notes = complete_block(rows, temperatures, min_answers=2 if share > 0 else 1)
-    table = AnswerTable.from_rows(kept, ordering(meta, kept), where=str(table_path))
+    table, repair_notes = with_repairs(
+        AnswerTable.from_rows(kept, ordering(meta, kept), where=str(table_path)), table_path)
+    notes += repair_notes
+    played = (*SELECTIONS, REPAIR) if table.repairs and not repair_notes else SELECTIONS
+    chosen = tuple(selections) if selections else (played if v2 else ("single",))
     classic = share == 0 and chosen == ("single",)
     return table, notes, chosen, share, classic
 

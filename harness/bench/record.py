@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import SandboxError
+from harness.bench.table_io import repair_path
+from harness.errors import HarnessError, SandboxError
 from harness.grading.grader import Grader
 from harness.llm.client import LLM, GenerationParams
 from harness.loop.strategies import Answer, Executor, Strategy
@@ -137,18 +138,85 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
             for task in tasks for template in plan.templates]
     meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)},
             "prompts": prompts_digest(tasks, space, plan.templates)}
-    rows = kept_rows(out, meta, tasks)
-    have = {row_key(r) for r in rows}
     executor = Executor(llm, grader.grade, space)
     visible_total = {t.name: len(checks.test_names) if (checks := visible_checks(t)) else 0 for t in tasks}
 
     def one(r: int, task: Task, template: str, temperature: float) -> dict[str, Any]:
         answer = executor.run(task, Strategy(template, temperature, "single"), r)
-        if answer.result.infra:
-            raise SandboxError(f"the sandbox failed on {task.name}: {answer.result.message}; "
-                               "nothing was recorded for it; the same command resumes")
-        return table_row(task, template, temperature, r, answer, visible_total[task.name])
+        return table_row(task, template, temperature, r, checked(answer, task), visible_total[task.name])
 
+    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every)
+
+
+def needs_repair(row: dict[str, Any]) -> bool:
+    """A `repair` strategy asks again after this answer: it fails a visible example (or, on a
+    task that shows none, it has no code that compiles)."""
+    if row.get("visible_total"):
+        return not row["code"] or "0" in row["visible"]
+    return not row["code"] or not row["syntax_ok"]
+
+
+def record_repairs(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
+                   llm: LLM, grader: Grader, table: Path, meta: dict[str, Any],
+                   on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
+                   concurrency: int = 4, save_every: int = 25) -> list[dict[str, Any]]:
+    """The repair round of every answer of `table` (in the plan's cells) that a `repair`
+    strategy would repair, into `repair_path(table)`: a row per repaired answer, with the
+    sample index of the answer it repairs. The replay plays `repair` from both: a dealt answer
+    that passes its visible examples is kept at one call; otherwise its recorded repair is
+    kept (at two calls) when it passes at least as many of them."""
+    rows = repair_jobs(plan, tasks, table)
+    by_name = {t.name: t for t in tasks}
+    out = repair_path(table)
+    meta = {**meta, "repairs_of": table.name,
+            "plan": {**asdict(plan), "params": asdict(plan.params)},
+            "prompts": prompts_digest(tasks, space, plan.templates)}
+    executor = Executor(llm, grader.grade, space)
+    visible_total = {t.name: len(checks.test_names) if (checks := visible_checks(t)) else 0 for t in tasks}
+    jobs = [(range(r["sample"], r["sample"] + 1), by_name[r["task"]], r["template"], r["temperature"])
+            for r in rows]
+    code = {row_key(r): r["code"] for r in rows}
+
+    def one(r: int, task: Task, template: str, temperature: float) -> dict[str, Any]:
+        answer = executor.repair(task, template, temperature,
+                                 code[(task.name, template, temperature, r)], r)
+        return table_row(task, template, temperature, r, checked(answer, task), visible_total[task.name])
+
+    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every)
+
+
+def repair_jobs(plan: RecordPlan, tasks: list[Task], table: Path) -> list[dict[str, Any]]:
+    """The rows of `table` in the plan's cells that a `repair` strategy repairs, in the order a
+    recording goes: every cell's first answer before any cell's second."""
+    if not table.exists():
+        raise HarnessError(f"--table {table}: no table to repair yet; record it first (without --repair)")
+    hashes = {t.name: t.hash for t in tasks}
+    with gzip.open(table, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    rows = [r for r in rows if hashes.get(r["task"]) == r["task_hash"] and "code" in r
+            and r["template"] in plan.templates and r.get("temperature") in plan.temperatures
+            and needs_repair(r)]
+    cells = {(t, a, x): i for i, (x, t, a) in enumerate(
+        (x, t.name, a) for x in plan.temperatures for t in tasks for a in plan.templates)}
+    return sorted(rows, key=lambda r: (r["sample"], cells[(r["task"], r["template"], r["temperature"])]))
+
+
+def checked(answer: Answer, task: Task) -> Answer:
+    """The answer, unless the sandbox failed on it: then nothing is recorded for it."""
+    if answer.result.infra:
+        raise SandboxError(f"the sandbox failed on {task.name}: {answer.result.message}; "
+                           "nothing was recorded for it; the same command resumes")
+    return answer
+
+
+def _record(jobs: list[tuple[range, Task, str, float]],
+            one: Callable[[int, Task, str, float], dict[str, Any]], tasks: list[Task], out: Path,
+            meta: dict[str, Any], on_row: Callable[[dict[str, Any]], None], concurrency: int,
+            save_every: int) -> list[dict[str, Any]]:
+    """Run the jobs on `concurrency` threads, skipping rows `out` already holds (the same plan,
+    model and prompts), rewriting `out` every `save_every` rows and when stopped."""
+    rows = kept_rows(out, meta, tasks)
+    have = {row_key(r) for r in rows}
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -181,7 +249,6 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
     return rows
 
 
-
 def plan_recording(tasks_dir: Path, task_names: tuple[str, ...], preset: str,
                    template_ids: tuple[str, ...], samples: int, temperatures: tuple[float, ...],
                    max_tokens: int) -> tuple[list[Task], TemplateSpace, RecordPlan]:
@@ -210,24 +277,35 @@ class Recording:
     out: Path
     meta: dict[str, Any]
     concurrency: int
+    repair: bool = False
+    """Record the repair rounds of the table's answers (`record_repairs`), not the table."""
 
     @property
     def total(self) -> int:
-        """Rows of the complete table (the end of a progress bar)."""
+        """Rows of the complete table, or repairs of the table as it stands (the end of a
+        progress bar)."""
+        if self.repair:
+            return len(repair_jobs(self.plan, self.tasks, self.out))
         return (len(self.tasks) * len(self.plan.templates) * len(self.plan.temperatures)
                 * self.plan.samples)
 
+    @property
+    def written(self) -> Path:
+        """The file the rows go to."""
+        return repair_path(self.out) if self.repair else self.out
+
     def run(self, on_row: Callable[[dict[str, Any]], None] = lambda _r: None) -> list[dict[str, Any]]:
-        """Record every missing row (see `record_table`); all rows of the table."""
-        return record_table(self.plan, self.tasks, self.space, self.llm, self.grader, self.out,
-                            self.meta, on_row, self.concurrency)
+        """Record every missing row (see `record_table`, `record_repairs`); all its rows."""
+        record = record_repairs if self.repair else record_table
+        return record(self.plan, self.tasks, self.space, self.llm, self.grader, self.out,
+                      self.meta, on_row, self.concurrency)
 
 
 @contextmanager
 def open_recording(out: Path, tasks: list[Task], space: TemplateSpace, plan: RecordPlan,
                    request: EndpointRequest, home: Path, workers: int,
                    log: Callable[[str], None] = lambda _m: None,
-                   executor: ExecutorConfig | None = None) -> Iterator[Recording]:
+                   executor: ExecutorConfig | None = None, repair: bool = False) -> Iterator[Recording]:
     """Start the endpoint (an embedded model lives as long as the with-block) and the sandbox
     (here, or on every node of a Ray cluster); both stop on exit."""
     from harness.grading.grader import open_sandbox
@@ -246,6 +324,6 @@ def open_recording(out: Path, tasks: list[Task], space: TemplateSpace, plan: Rec
             meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
                     "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
                     "tasks": {t.name: t.hash for t in tasks}}
-            yield Recording(plan, tasks, space, llm, grader, out, meta, in_flight)
+            yield Recording(plan, tasks, space, llm, grader, out, meta, in_flight, repair)
         finally:
             grader.close()

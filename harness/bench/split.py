@@ -90,18 +90,29 @@ def part_values(
     decks: StrategyDecks, arms: StrategyArms, part: tuple[tuple[tuple[int, ...], ...], ...],
     call_price: float,
 ) -> PartValues:
-    """Every strategy's exact expected outcome on `part` of each cell."""
+    """Every strategy's exact expected outcome on `part` of each cell (`repair`: the mean, over
+    the part's answers, of what it ends with after each)."""
     ks = tuple(sorted(set(arms.draws)))
-    pairs = list(zip(arms.columns, arms.draws, strict=True))
+    repair = arms.repair or (False,) * arms.n_arms
+    pairs = list(zip(arms.columns, arms.draws, repair, strict=True))
     columns = sorted(set(arms.columns))
     rows = []
     for t, cells in enumerate(part):
         answers = decks.items[t]
         per_column = {c: _cell_values(tuple(sorted(answers[c][i] for i in cells[c])), ks)
                       for c in columns}
-        rows.append([per_column[c][k] for c, k in pairs])
+        repaired = {c: _repair_values(tuple(decks.repairs[t][c][i][:3] for i in cells[c]))
+                    for c in columns} if any(repair) else {}
+        rows.append([repaired[c] if r else per_column[c][k] for c, k, r in pairs])
     reward, passed, calls = np.moveaxis(np.array(rows, dtype=float), -1, 0)
     return PartValues(reward, passed, calls, reward - call_price * (calls - 1))
+
+
+def _repair_values(outcomes: tuple[tuple[float, float, int], ...]) -> tuple[float, float, float]:
+    """(E reward, E pass, E calls) of `repair` on a part: one answer dealt at random."""
+    n = len(outcomes)
+    return (sum(o[0] for o in outcomes) / n, sum(o[1] for o in outcomes) / n,
+            sum(o[2] for o in outcomes) / n)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -19,6 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,9 +30,11 @@ from harness.errors import HarnessError
 from harness.grading.rewards import all_passed, compute_reward, get_reward
 
 SELECTIONS = ("single", "best_of_2", "best_of_3", "best_of_5")
-"""Selections the replay can play from a table of single answers. `repair` needs recorded
-repair rounds (a second call that saw the first answer's failure): when tables have
-them, it becomes a selection whose pull deals from those cells."""
+"""Selections the replay can play from a table of single answers."""
+REPAIR = "repair"
+"""The selection that also needs the table's recorded repair rounds (`harness bench record
+--repair`): a pull deals one answer; one that fails a visible example is followed by its
+recorded repair, kept when it passes at least as many (two calls)."""
 DEFAULT_STRATEGY = "p0-o0-d1-s1-e1-c0-h0-f1@t0.8/single"
 """The default way of asking (harness.loop.strategies.DEFAULT_TEMPLATE, one call at 0.8): the
 value-of-learning table's baseline."""
@@ -57,10 +60,9 @@ def draws_of(selection: str) -> int:
         return 1
     if selection.startswith("best_of_") and selection.removeprefix("best_of_").isdigit():
         return int(selection.removeprefix("best_of_"))
-    if selection == "repair":
-        raise HarnessError("selection 'repair' needs a table with recorded repair rounds; "
-                           "this one has none (single, best_of_2, best_of_3, best_of_5 work)")
-    raise HarnessError(f"unknown selection '{selection}'; valid: {', '.join(SELECTIONS)}")
+    if selection == REPAIR:
+        return 1
+    raise HarnessError(f"unknown selection '{selection}'; valid: {', '.join((*SELECTIONS, REPAIR))}")
 
 
 # ------------------------------------------------------------------ one answer, one pull
@@ -153,6 +155,47 @@ def _expected(
     return tuple(out.tolist()), float(calls)
 
 
+# ------------------------------------------------------------------------- repair
+
+
+class RepairOutcome(NamedTuple):
+    """What a `repair` pull ends with after one dealt answer."""
+
+    reward: float
+    passed: float
+    """1.0 when the kept answer passed every hidden test."""
+    calls: int
+    """1 when the dealt answer passed its visible examples, else 2."""
+    status: str
+    """The kept answer's grading status."""
+
+
+def missing_repairs(table: AnswerTable) -> int:
+    """Answers a `repair` strategy repairs whose repair round the table does not hold."""
+    return sum(1 for (t, c), cell in table.cells.items() for row in cell
+               if not answer_score(row)[1] and (t, c, row.sample) not in table.repairs)
+
+
+def repair_outcomes(table: AnswerTable, reward: str) -> tuple[tuple[tuple[RepairOutcome, ...], ...], ...]:
+    """[task][column] -> per answer, what `repair` ends with after it: the answer itself at one
+    call when it passes its visible examples; else, at two calls, its recorded repair when that
+    passes at least as many of them (as harness.loop.strategies.Executor.run keeps it), or
+    the answer."""
+    def outcome(t: str, c: str, row: GradedAnswer) -> RepairOutcome:
+        score, stop = answer_score(row)
+        kept, calls = row, 1
+        if not stop:
+            repaired, calls = table.repairs[(t, c, row.sample)], 2
+            if answer_score(repaired)[0] >= score:
+                kept = repaired
+        result = kept.result()
+        return RepairOutcome(compute_reward(reward, result), float(all_passed(result)), calls,
+                             kept.status)
+
+    return tuple(tuple(tuple(outcome(t, c, row) for row in table.cells[(t, c)])
+                       for c in table.templates) for t in table.tasks)
+
+
 # --------------------------------------------------------------------- cells and arms
 
 
@@ -180,6 +223,9 @@ class StrategyDecks:
     items: tuple[tuple[tuple[tuple[int, bool, float, float], ...], ...], ...] = ()
     """[task][column] -> (score, stop, reward, passed) of each answer: all a selection's
     expectation depends on."""
+    repairs: tuple[tuple[tuple[RepairOutcome, ...], ...], ...] = ()
+    """[task][column] -> what `repair` ends with after each answer (empty: no repair rounds
+    recorded for every answer that needs one)."""
 
     @classmethod
     def build(cls, table: AnswerTable, reward: str = "partial") -> StrategyDecks:
@@ -206,6 +252,7 @@ class StrategyDecks:
             visible=tuple(any(bool(r.visible_total) for cell in row for r in cell)
                           for row in cells),
             items=items,
+            repairs=repair_outcomes(table, reward) if not missing_repairs(table) else (),
         )
 
 
@@ -225,10 +272,17 @@ class StrategyArms:
     """Per arm: the index of its cell's column in the table."""
     draws: tuple[int, ...]
     """Per arm: answers drawn at most (k)."""
+    repair: tuple[bool, ...] = ()
+    """Per arm: a `repair` strategy (one answer dealt, then perhaps its recorded repair)."""
 
     @property
     def n_arms(self) -> int:
         return len(self.ids)
+
+    @property
+    def most_calls(self) -> int:
+        """The most calls one pull can make."""
+        return max(max(self.draws), 2 if any(self.repair) else 1)
 
     @classmethod
     def build(cls, table: AnswerTable, selections: Sequence[str] = ("single",)) -> StrategyArms:
@@ -237,6 +291,10 @@ class StrategyArms:
         if not selections:
             raise HarnessError("at least one selection is needed")
         draws = {s: draws_of(s) for s in selections}
+        if REPAIR in selections and (unrecorded := missing_repairs(table)):
+            raise HarnessError(f"selection 'repair' needs the repair round of every answer that "
+                               f"fails a visible example; {unrecorded} of them are not recorded "
+                               "(`harness bench record --repair`)")
         parts = [column_parts(c) for c in table.templates]
         templates = tuple(dict.fromkeys(t for t, _ in parts))
         temperatures = tuple(dict.fromkeys(x for _, x in parts))
@@ -251,6 +309,7 @@ class StrategyArms:
             ids=tuple(strategy_id(t, x, s) for t, x, s in arms),
             columns=tuple(index[(t, x)] for t, x, _ in arms),
             draws=tuple(draws[s] for _, _, s in arms),
+            repair=tuple(s == REPAIR for _, _, s in arms),
         )
 
     def arm_space(self) -> ArmSpace:

@@ -52,6 +52,9 @@ class StrategyEnv:
         self.rewards = [[cell.tolist() for cell in row] for row in decks.rewards]
         self.columns = list(arms.columns)
         self.draws = list(arms.draws)
+        self.repair = list(arms.repair or (False,) * arms.n_arms)
+        self.repairs = decks.repairs
+        self.most_calls = arms.most_calls
         self.price = call_price
         self.answers = 0
         self.reused = 0
@@ -73,6 +76,10 @@ class StrategyEnv:
     def pull(self, t: int, arm: int) -> tuple[float, int, int]:
         """(net reward, calls, kept answer) of one use of strategy `arm` on task `t`."""
         c, k = self.columns[arm], self.draws[arm]
+        if self.repair[arm]:  # one answer, then its recorded repair when it fails an example
+            i = self._next(t, c)
+            reward, _, calls, _ = self.repairs[t][c][i]
+            return reward - self.price * (calls - 1), calls, i
         scores, stops = self.scores[t][c], self.stops[t][c]
         kept, calls = -1, 0
         while calls < k:
@@ -107,7 +114,7 @@ def play_calls(
     n = len(tasks)
     histories = [TaskHistory() for _ in tasks]
     used = [0] * n
-    steps = np.zeros((n, max_calls + max(env.draws) + 1))
+    steps = np.zeros((n, max_calls + env.most_calls + 1))
     marks = sorted(c for c in set(checkpoints) if 0 < c <= max_calls)
     best = np.zeros((len(marks), n), dtype=np.int32)
     next_mark = [0] * n

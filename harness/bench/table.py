@@ -152,6 +152,9 @@ class AnswerTable:
     """(task, template) -> its answers, sorted by sample index."""
     meta: Mapping[str, Any] = field(default_factory=dict)
     """Provenance from `<name>.meta.json`: model, params, tasks, templates, date."""
+    repairs: Mapping[tuple[str, str, int], GradedAnswer] = field(default_factory=dict)
+    """(task, column, sample) -> the repair round of that answer (`harness bench record
+    --repair`), for answers a `repair` strategy repairs; empty when none were recorded."""
 
     def cell(self, task: str, template: str) -> tuple[GradedAnswer, ...]:
         return self.cells[(task, template)]

@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
@@ -185,6 +186,33 @@ def complete_block(
     return trimmed, notes
 
 
+def repair_path(table: Path) -> Path:
+    """`responses_v2.jsonl.gz` -> `responses_v2.repair.jsonl.gz`: the table's repair rounds
+    (`harness bench record --repair`)."""
+    return table.with_name(table.name.removesuffix(".jsonl.gz") + ".repair.jsonl.gz")
+
+
+def with_repairs(table: AnswerTable, path: Path | str) -> tuple[AnswerTable, list[str]]:
+    """The table with the repair rounds recorded beside `path` for its answers, and a note when
+    some that `repair` needs are missing (it is then not played)."""
+    from harness.bench.strategies import missing_repairs
+
+    source = repair_path(Path(path))
+    if not source.is_file():
+        return table, []
+    rows, _ = read_rows(source)
+    answers = {(t, c, r.sample) for (t, c), cell in table.cells.items() for r in cell}
+    repairs = {(r.task, r.column, r.sample): r for r in rows
+               if (r.task, r.column, r.sample) in answers
+               and r.task_hash == table.cells[(r.task, r.column)][0].task_hash}
+    table = replace(table, repairs=repairs)
+    missing = missing_repairs(table)
+    if not missing:
+        return table, []
+    return table, [f"{source}: {missing} of {missing + len(repairs)} repair rounds still to record "
+                   "(`harness bench record --repair`): no 'repair' strategies"]
+
+
 def load_complete(
     path: Path | str, temperatures: Sequence[float] | None = None, min_answers: int = 1
 ) -> tuple[AnswerTable, list[str]]:
@@ -193,8 +221,9 @@ def load_complete(
     if not rows:
         raise HarnessError(f"{path}: the table has no rows")
     kept, notes = complete_block(rows, temperatures, min_answers)
-    table = AnswerTable.from_rows(kept, ordering(meta, kept), where=str(path))
-    return table, notes
+    table, repair_notes = with_repairs(AnswerTable.from_rows(kept, ordering(meta, kept), where=str(path)),
+                                       path)
+    return table, notes + repair_notes
 
 
 def ordering(meta: Mapping[str, Any], rows: Sequence[GradedAnswer]) -> dict[str, Any]:

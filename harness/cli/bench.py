@@ -150,6 +150,9 @@ def print_agents_replay(replay: AgentsReplay, tasks_dir: Path, out: Console) -> 
 @click.option("--temperature", "temperatures", type=click.FloatRange(0, 2), multiple=True,
               default=(0.2, 0.8), show_default=True, help="Sampling temperature (repeatable).")
 @click.option("--max-tokens", type=click.IntRange(16, 32768), default=512, show_default=True)
+@click.option("--repair", is_flag=True,
+              help="Record the repair round of every answer in the table that fails a visible "
+                   "example, into TABLE's .repair.jsonl.gz (same options as the table's command).")
 @endpoint_options
 @tasks_dir_option
 @home_option
@@ -157,10 +160,11 @@ def print_agents_replay(replay: AgentsReplay, tasks_dir: Path, out: Console) -> 
 @executor_options
 def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str,
                      templates: tuple[str, ...], samples: int, temperatures: tuple[float, ...],
-                     max_tokens: int, model: str | None, base_url: tuple[str, ...],
+                     max_tokens: int, repair: bool, model: str | None, base_url: tuple[str, ...],
                      api_key: str | None, parallel: int, tasks_dir: Path, home: Path,
                      workers: int, executor: str, ray_address: str | None) -> None:
-    """Generate and grade every task x template x sample once, into a response table (resumable)."""
+    """Generate and grade every task x template x sample once, into a response table; with
+    --repair, the repair rounds of its answers (resumable)."""
     from harness.bench.record import open_recording, plan_recording
     from harness.console import console
 
@@ -169,15 +173,18 @@ def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str,
                                          temperatures, max_tokens)
     err = console(stderr=True)
     request = endpoint_request(model, base_url, api_key, parallel)
+    if repair and not table_path.exists():
+        raise click.BadParameter(f"{table_path}: no table to repair yet; record it first "
+                                 "(the same command without --repair)", param_hint="'--table'")
     with open_recording(table_path, chosen, space, plan, request, home, workers,
-                        log=err.print, executor=grading) as recording:
+                        log=err.print, executor=grading, repair=repair) as recording:
         try:
             rows = record_with_progress(recording, err)
         except KeyboardInterrupt:
-            err.print(f"[yellow]stopped[/]; what was graded is in {table_path} and the run store; "
-                      "the same command resumes without repeating a model call")
+            err.print(f"[yellow]stopped[/]; what was graded is in {recording.written} and the run "
+                      "store; the same command resumes without repeating a model call")
             raise SystemExit(130) from None
-    err.print(f"wrote {len(rows)} rows to {table_path} ({recording.llm.calls} model calls, "
+    err.print(f"wrote {len(rows)} rows to {recording.written} ({recording.llm.calls} model calls, "
               f"{recording.llm.cache_hits} cached)")
 
 

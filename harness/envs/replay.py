@@ -184,6 +184,7 @@ class ReplayEnv(gym.Env[np.ndarray, Any]):
         self.arm_columns = [arms.columns[i] for i in keep]
         """Per offered strategy: the table column (template x temperature) it deals from."""
         self._draws = [arms.draws[i] for i in keep]
+        self._repair = [bool(arms.repair) and arms.repair[i] for i in keep]
         self._set_split(config.split_seed)
         self._task = -1
         self._order: list[list[int] | None] = []
@@ -282,7 +283,10 @@ class ReplayEnv(gym.Env[np.ndarray, Any]):
                 kept = i
             if stops[i]:
                 break
-        raw = self._rewards[t][c][kept]
+        raw, passed, status = self._rewards[t][c][kept], self._passed[t][c][kept], self._status[t][c][kept]
+        if self._repair[arm]:  # the dealt answer's recorded repair round, when it needed one
+            outcome = self.decks.repairs[t][c][kept]
+            raw, passed, calls, status = outcome.reward, bool(outcome.passed), outcome.calls, outcome.status
         reward = raw - self.config.call_price * (calls - 1)
         self._steps += 1
         self._calls += calls
@@ -296,7 +300,7 @@ class ReplayEnv(gym.Env[np.ndarray, Any]):
         truncated = self._steps >= self.config.horizon or (budget is not None and
                                                            self._calls >= budget)
         info = {"task": self.task_names[t], "strategy": self.arm_ids[arm], "calls": calls,
-                "status": self._status[t][c][kept], "passed": self._passed[t][c][kept],
+                "status": status, "passed": passed,
                 "raw_reward": raw, "gap": self._gaps[t][arm], "reused": reused,
                 "episode_calls": self._calls}
         return obs, reward, False, truncated, info

@@ -221,6 +221,14 @@ def _vector(result: GradeResult) -> str:
     return "".join("1" if t.outcome == "passed" else "0" for t in result.tests) or "0" * result.total
 
 
+def _compiles(code: str) -> bool:
+    try:
+        compile(code, "solution.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class _Draw:
     completion: Completion
@@ -235,6 +243,30 @@ class _Draw:
         if self.checks is None:
             return 1
         return self.checks.passed
+
+
+def repair_turn(task: Task, shown: str, found: bool,
+                checks: GradeResult | None) -> list[dict[str, str]]:
+    """The repair round's two messages: the model's answer (its extracted code in a fenced block,
+    so a recorded table row, which keeps only the code, can be repaired offline exactly as a
+    live run repairs it; the whole text when no code was found) and what went wrong with it on
+    a visible example (`checks`: its grade on `visible_checks(task)`)."""
+    if not found:
+        problem = "The answer has no complete Python code block (or it does not compile)."
+    elif checks is not None and checks.syntax_ok:
+        failed = next((t for t in checks.tests if t.outcome != "passed"), None)
+        example = failed.name if failed is not None else ""
+        if failed is not None and task.examples:
+            number = int(example.rsplit("_", 1)[1])
+            example = task.examples[number] if number < len(task.examples) else example
+        detail = f" ({failed.message})" if failed is not None and failed.message else ""
+        problem = f"Your code fails this example from the task: `{example}`{detail}."
+    else:
+        problem = "Your code does not compile."
+    answer = f"```python\n{shown.rstrip()}\n```" if found else shown
+    return [{"role": "assistant", "content": answer},
+            {"role": "user", "content": f"{problem} Fix `{task.entry_point}`. Return the "
+                                        "complete corrected code in one ```python code block."}]
 
 
 class Executor:
@@ -252,11 +284,7 @@ class Executor:
         if not extraction.found:
             return _Draw(completion, "", False, None)
         if checks is None:
-            try:
-                compile(extraction.code, "solution.py", "exec", dont_inherit=True)
-            except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError):
-                return _Draw(completion, extraction.code, False, None)
-            return _Draw(completion, extraction.code, True, None)
+            return _Draw(completion, extraction.code, _compiles(extraction.code), None)
         return _Draw(completion, extraction.code, True, self.grade(checks, extraction.code))
 
     def run(self, task: Task, strategy: Strategy, index: int) -> Answer:
@@ -278,7 +306,9 @@ class Executor:
         kept = max(draws, key=lambda d: d.score())  # max keeps the first of equals
         calls = len(draws)
         if strategy.selection == "repair" and kept.score() < (len(checks.test_names) if checks else 1):
-            repaired = self._draw(task, checks, messages + self._feedback(task, kept, checks), index,
+            shown = kept.code if kept.found else kept.completion.text
+            repaired = self._draw(task, checks, messages + repair_turn(task, shown, kept.found,
+                                                                      kept.checks), index,
                                   strategy.temperature)
             calls += 1
             draws.append(repaired)
@@ -298,6 +328,33 @@ class Executor:
             visible=_vector(kept.checks) if kept.checks is not None else "",
             result=result, note=note)
 
+    def repair(self, task: Task, template: str, temperature: float, code: str,
+               index: int) -> Answer:
+        """The repair round alone, after an answer recorded elsewhere (a table row keeps its
+        code): the call a `repair` strategy makes after that answer, graded. Which of the two
+        the strategy keeps is the caller's rule (the repair when it scores at least as well on
+        the visible examples)."""
+        strategy = Strategy(template, temperature, "repair")
+        messages = render(self.space.get(template), task, self.space.components)
+        checks = visible_checks(task)
+        seen = self.grade(checks, code) if checks is not None and code else None
+        if seen is not None and seen.infra:
+            return Answer(strategy=strategy.id, text="", code=code, llm_key="", finish_reason="",
+                          completion_tokens=0, cached=True, calls=0, visible="", result=seen,
+                          note="the sandbox failed on the visible examples")
+        found = bool(code) and (checks is not None or _compiles(code))  # as `_draw` finds it
+        draws = [self._draw(task, checks, messages + repair_turn(task, code, found, seen), index,
+                            temperature)]
+        if (failed := self._infra(draws, strategy)) is not None:
+            return failed
+        draw = draws[0]
+        result = self.grade(task, draw.code) if draw.found else no_code_result(task, "no code found")
+        return Answer(
+            strategy=strategy.id, text=draw.completion.text, code=draw.code,
+            llm_key=draw.completion.key, finish_reason=draw.completion.finish_reason,
+            completion_tokens=draw.completion.completion_tokens, cached=draw.completion.cached,
+            calls=1, visible=_vector(draw.checks) if draw.checks is not None else "", result=result)
+
     @staticmethod
     def _infra(draws: list[_Draw], strategy: Strategy) -> Answer | None:
         """The sandbox failed on the last draw's visible checks: the whole answer is an
@@ -312,21 +369,3 @@ class Executor:
             cached=all(d.completion.cached for d in draws), calls=len(draws), visible="",
             result=last.checks, note="the sandbox failed on the visible examples")
 
-    @staticmethod
-    def _feedback(task: Task, kept: _Draw, checks: Task | None) -> list[dict[str, str]]:
-        """The model's answer and what went wrong with it on a visible example."""
-        if not kept.found:
-            problem = "The answer has no complete Python code block (or it does not compile)."
-        elif kept.checks is not None:
-            failed = next((t for t in kept.checks.tests if t.outcome != "passed"), None)
-            example = failed.name if failed is not None else ""
-            if failed is not None and checks is not None:
-                number = int(example.rsplit("_", 1)[1])
-                example = checks.examples[number] if number < len(checks.examples) else example
-            detail = f" ({failed.message})" if failed is not None and failed.message else ""
-            problem = f"Your code fails this example from the task: `{example}`{detail}."
-        else:
-            problem = "Your code does not compile."
-        return [{"role": "assistant", "content": kept.completion.text},
-                {"role": "user", "content": f"{problem} Fix `{task.entry_point}`. Return the "
-                                            "complete corrected code in one ```python code block."}]
