@@ -380,10 +380,16 @@ def test_repair_is_played_from_the_recorded_repair_rounds(tmp_path: Path) -> Non
     with pytest.raises(HarnessError, match="repair round of every answer"):
         StrategyArms.build(table, ("single", "repair"))
     # a partial set of repair rounds: noted, and repair is not played by default
-    save_table(repairs[:-1], tmp_path / "responses_v2.repair.jsonl.gz", {"model": "test"})
+    from harness.loop.strategies import REPAIR_TURN_VERSION
+
+    stale = {"model": "test", "repair_turn": REPAIR_TURN_VERSION - 1}
+    save_table(repairs, tmp_path / "responses_v2.repair.jsonl.gz", stale)
+    assert any("another repair prompt" in n for n in load_complete(path)[1])
+    recorded = {"model": "test", "repair_turn": REPAIR_TURN_VERSION}
+    save_table(repairs[:-1], tmp_path / "responses_v2.repair.jsonl.gz", recorded)
     partial, notes = load_complete(path)
     assert any("1 of" in n and "repair rounds still to record" in n for n in notes)
-    save_table(repairs, tmp_path / "responses_v2.repair.jsonl.gz", {"model": "test"})
+    save_table(repairs, tmp_path / "responses_v2.repair.jsonl.gz", recorded)
     full, notes = load_complete(path)
     assert not any("repair" in n for n in notes) and len(full.repairs) == len(repairs)
 

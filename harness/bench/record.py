@@ -31,7 +31,7 @@ from harness.bench.table_io import repair_path
 from harness.errors import HarnessError, SandboxError
 from harness.grading.grader import Grader
 from harness.llm.client import LLM, GenerationParams
-from harness.loop.strategies import Answer, Executor, Strategy
+from harness.loop.strategies import REPAIR_TURN_VERSION, Answer, Executor, Strategy
 from harness.prompts.space import TemplateSpace, render
 from harness.tasks.load import Task, visible_checks
 
@@ -104,7 +104,7 @@ def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[
         return []
     old = json.loads(meta_path.read_text())
     now = json.loads(json.dumps(meta))  # as it would read back (tuples become lists)
-    same = all(old.get(k) == now.get(k) for k in ("model", "endpoint", "prompts")) and \
+    same = all(old.get(k) == now.get(k) for k in ("model", "endpoint", "prompts", "repair_turn")) and \
         old.get("plan", {}).get("params") == now["plan"]["params"]
     if not same:
         return []
@@ -168,7 +168,7 @@ def record_repairs(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
     rows = repair_jobs(plan, tasks, table)
     by_name = {t.name: t for t in tasks}
     out = repair_path(table)
-    meta = {**meta, "repairs_of": table.name,
+    meta = {**meta, "repairs_of": table.name, "repair_turn": REPAIR_TURN_VERSION,
             "plan": {**asdict(plan), "params": asdict(plan.params)},
             "prompts": prompts_digest(tasks, space, plan.templates)}
     executor = Executor(llm, grader.grade, space)

@@ -100,10 +100,13 @@ class _Shared:
 @dataclass(frozen=True)
 class _Run(SeedRun):
     """One (agent, seed) of the strategy replay: counts in calls; `steps` are the pulls (rewards
-    fed to the agent), `answers` the calls they made."""
+    fed to the agent), `answers` the answers they were dealt, `calls` the calls they made."""
 
     answers: int
-    """Answers dealt (calls) over all its runs of this seed."""
+    """Answers dealt over all its runs of this seed."""
+    calls: int
+    """Calls made over all its runs of this seed (a `repair` pull deals one answer, may call
+    twice)."""
 
 
 def _split(shared: _Shared, seed: int) -> SeedSplit:
@@ -125,7 +128,7 @@ def _run_seed(shared: _Shared, name: str, seed: int) -> _Run:
         gaps=values.max(axis=1, keepdims=True) - values,
         budget_of=lambda calls: max(1, round(calls / shared.calls_per_pull)), play=play_calls,
         env=lambda: StrategyEnv(shared.decks, shared.arms, split, shared.config.call_price),
-        started=started, record=_Run, counted=("answers",),
+        started=started, record=_Run, counted=("answers", "calls"),
     )
 
 
@@ -272,7 +275,7 @@ def _aggregate(
             cum_regret=spread(curves[:, -1]), simple_regret=simple, found=found_at,
             calls_to_find=bootstrap_interval(reps, point) if math.isfinite(point) else None,
             vs_uniform=vs_uniform(point, reps, to_find["uniform"]),
-            calls_per_pull=sum(r.answers for r in items) / max(1, pulls),
+            calls_per_pull=sum(r.calls for r in items) / max(1, pulls),
             steps_per_s=pulls / agent_s if agent_s > 0 else math.inf,
             reused=sum(r.reused for r in items) / max(1, sum(r.answers for r in items)),
             cpu_s=sum(r.cpu_s for r in items),

@@ -57,6 +57,7 @@ class StrategyEnv:
         self.most_calls = arms.most_calls
         self.price = call_price
         self.answers = 0
+        self.calls = 0
         self.reused = 0
 
     def _next(self, t: int, c: int) -> int:
@@ -79,6 +80,7 @@ class StrategyEnv:
         if self.repair[arm]:  # one answer, then its recorded repair when it fails an example
             i = self._next(t, c)
             reward, _, calls, _ = self.repairs[t][c][i]
+            self.calls += calls
             return reward - self.price * (calls - 1), calls, i
         scores, stops = self.scores[t][c], self.stops[t][c]
         kept, calls = -1, 0
@@ -89,6 +91,7 @@ class StrategyEnv:
                 kept = i
             if stops[i]:
                 break
+        self.calls += calls
         return self.rewards[t][c][kept] - self.price * (calls - 1), calls, kept
 
 
@@ -102,7 +105,9 @@ class CallTrace(Trace):
     agent) and `reused` the answers dealt from a deck already used up."""
 
     answers: int
-    """Answers dealt (= calls)."""
+    """Answers dealt (a `repair` pull deals one and may make two calls)."""
+    calls: int
+    """Calls made."""
 
 
 def play_calls(
@@ -120,7 +125,7 @@ def play_calls(
     next_mark = [0] * n
     agent_s = 0.0
     pulls = 0
-    answers0, reused0 = env.answers, env.reused
+    answers0, reused0, calls0 = env.answers, env.reused, env.calls
     clock = time.perf_counter
     active = list(range(n))
     while active:
@@ -154,7 +159,8 @@ def play_calls(
     return CallTrace(
         tasks=tuple(tasks), regret=np.cumsum(steps, axis=1)[:, :max_calls],
         checkpoints=tuple(marks),
-        best=best, steps=pulls, answers=env.answers - answers0, agent_s=agent_s,
+        best=best, steps=pulls, answers=env.answers - answers0, calls=env.calls - calls0,
+        agent_s=agent_s,
         reused=env.reused - reused0,
     )
 

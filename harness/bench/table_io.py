@@ -200,7 +200,19 @@ def with_repairs(table: AnswerTable, path: Path | str) -> tuple[AnswerTable, lis
     source = repair_path(Path(path))
     if not source.is_file():
         return table, []
-    rows, _ = read_rows(source)
+    rows, meta = read_rows(source)
+    from harness.loop.strategies import REPAIR_TURN_VERSION
+
+    def params(of: Mapping[str, Any]) -> Any:  # noqa: ANN401 - the plan's params, as recorded
+        plan = of.get("plan")
+        return plan.get("params") if isinstance(plan, dict) else None
+
+    differ = [k for k in ("model", "endpoint", "prompts") if meta.get(k) != table.meta.get(k)]
+    differ += ["sampling parameters"] * (params(meta) != params(table.meta))
+    differ += ["repair prompt"] * (meta.get("repair_turn") != REPAIR_TURN_VERSION)
+    if differ:
+        return table, [f"{source}: recorded with another {', '.join(differ)} than the table's: not "
+                       "used (`harness bench record --repair` records them again)"]
     answers = {(t, c, r.sample) for (t, c), cell in table.cells.items() for r in cell}
     repairs = {(r.task, r.column, r.sample): r for r in rows
                if (r.task, r.column, r.sample) in answers

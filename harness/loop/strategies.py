@@ -245,12 +245,18 @@ class _Draw:
         return self.checks.passed
 
 
-def repair_turn(task: Task, shown: str, found: bool,
+REPAIR_TURN_VERSION = 1
+"""Bump when `repair_turn`'s words change: recorded repair rounds of another version are not
+reused (harness/bench/record.py)."""
+
+
+def repair_turn(task: Task, code: str, found: bool,
                 checks: GradeResult | None) -> list[dict[str, str]]:
-    """The repair round's two messages: the model's answer (its extracted code in a fenced block,
-    so a recorded table row, which keeps only the code, can be repaired offline exactly as a
-    live run repairs it; the whole text when no code was found) and what went wrong with it on
-    a visible example (`checks`: its grade on `visible_checks(task)`)."""
+    """The repair round's two messages: the model's answer as its extracted code in a fenced
+    block (empty when it had none; a recorded table row keeps only the code, and so it is
+    repaired offline exactly as a live run repairs it) and what went wrong with it on a visible
+    example (`checks`: its grade on `visible_checks(task)`; `found`: the code was found and,
+    on a task without examples, compiles)."""
     if not found:
         problem = "The answer has no complete Python code block (or it does not compile)."
     elif checks is not None and checks.syntax_ok:
@@ -263,7 +269,7 @@ def repair_turn(task: Task, shown: str, found: bool,
         problem = f"Your code fails this example from the task: `{example}`{detail}."
     else:
         problem = "Your code does not compile."
-    answer = f"```python\n{shown.rstrip()}\n```" if found else shown
+    answer = f"```python\n{code.rstrip()}\n```" if code else ""
     return [{"role": "assistant", "content": answer},
             {"role": "user", "content": f"{problem} Fix `{task.entry_point}`. Return the "
                                         "complete corrected code in one ```python code block."}]
@@ -306,8 +312,7 @@ class Executor:
         kept = max(draws, key=lambda d: d.score())  # max keeps the first of equals
         calls = len(draws)
         if strategy.selection == "repair" and kept.score() < (len(checks.test_names) if checks else 1):
-            shown = kept.code if kept.found else kept.completion.text
-            repaired = self._draw(task, checks, messages + repair_turn(task, shown, kept.found,
+            repaired = self._draw(task, checks, messages + repair_turn(task, kept.code, kept.found,
                                                                       kept.checks), index,
                                   strategy.temperature)
             calls += 1
