@@ -129,7 +129,8 @@ def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) ->
 def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
                  llm: LLM, grader: Grader, out: Path, meta: dict[str, Any],
                  on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
-                 concurrency: int = 4, save_every: int = 25) -> list[dict[str, Any]]:
+                 concurrency: int = 4, save_every: int = 25,
+                 on_start: Callable[[int], None] = lambda _n: None) -> list[dict[str, Any]]:
     # One job = `chunk` consecutive samples of one cell, sent one after another from one
     # thread. Every cell gets a chunk before any cell gets the next one.
     chunk = max(1, plan.chunk)
@@ -145,7 +146,7 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
         answer = executor.run(task, Strategy(template, temperature, "single"), r)
         return table_row(task, template, temperature, r, checked(answer, task), visible_total[task.name])
 
-    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every)
+    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every, on_start)
 
 
 def needs_repair(row: dict[str, Any]) -> bool:
@@ -159,7 +160,8 @@ def needs_repair(row: dict[str, Any]) -> bool:
 def record_repairs(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
                    llm: LLM, grader: Grader, table: Path, meta: dict[str, Any],
                    on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
-                   concurrency: int = 4, save_every: int = 25) -> list[dict[str, Any]]:
+                   concurrency: int = 4, save_every: int = 25,
+                   on_start: Callable[[int], None] = lambda _n: None) -> list[dict[str, Any]]:
     """The repair round of every answer of `table` (in the plan's cells) that a `repair`
     strategy would repair, into `repair_path(table)`: a row per repaired answer, with the
     sample index of the answer it repairs. The replay plays `repair` from both: a dealt answer
@@ -182,7 +184,7 @@ def record_repairs(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
                                  code[(task.name, template, temperature, r)], r)
         return table_row(task, template, temperature, r, checked(answer, task), visible_total[task.name])
 
-    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every)
+    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every, on_start)
 
 
 def repair_jobs(plan: RecordPlan, tasks: list[Task], table: Path) -> list[dict[str, Any]]:
@@ -212,11 +214,14 @@ def checked(answer: Answer, task: Task) -> Answer:
 def _record(jobs: list[tuple[range, Task, str, float]],
             one: Callable[[int, Task, str, float], dict[str, Any]], tasks: list[Task], out: Path,
             meta: dict[str, Any], on_row: Callable[[dict[str, Any]], None], concurrency: int,
-            save_every: int) -> list[dict[str, Any]]:
+            save_every: int, on_start: Callable[[int], None]) -> list[dict[str, Any]]:
     """Run the jobs on `concurrency` threads, skipping rows `out` already holds (the same plan,
-    model and prompts), rewriting `out` every `save_every` rows and when stopped."""
+    model and prompts; `on_start` hears how many of the jobs' rows those are), rewriting `out`
+    every `save_every` rows and when stopped."""
     rows = kept_rows(out, meta, tasks)
     have = {row_key(r) for r in rows}
+    on_start(sum(1 for samples, task, template, temperature in jobs for r in samples
+                 if (task.name, template, temperature, r) in have))
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -294,11 +299,13 @@ class Recording:
         """The file the rows go to."""
         return repair_path(self.out) if self.repair else self.out
 
-    def run(self, on_row: Callable[[dict[str, Any]], None] = lambda _r: None) -> list[dict[str, Any]]:
-        """Record every missing row (see `record_table`, `record_repairs`); all its rows."""
+    def run(self, on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
+            on_start: Callable[[int], None] = lambda _n: None) -> list[dict[str, Any]]:
+        """Record every missing row (see `record_table`, `record_repairs`); all its rows.
+        `on_start` hears how many of the rows to record are there already."""
         record = record_repairs if self.repair else record_table
         return record(self.plan, self.tasks, self.space, self.llm, self.grader, self.out,
-                      self.meta, on_row, self.concurrency)
+                      self.meta, on_row, self.concurrency, on_start=on_start)
 
 
 @contextmanager

@@ -203,10 +203,11 @@ def record_with_progress(recording: Recording, err: Console) -> list[dict[str, A
     with Progress(*columns, console=err) as progress:
         bar = progress.add_task("record", total=recording.total, rate="")
         passed = [0]
+        new = [0]
 
         def on_row(row: dict[str, Any]) -> None:
             passed[0] += row["status"] == "passed"
-            done = progress.tasks[bar].completed + 1
-            progress.update(bar, advance=1, rate=f"pass {passed[0] / done:.2f}")
+            new[0] += 1
+            progress.update(bar, advance=1, rate=f"pass {passed[0] / new[0]:.2f}")
 
-        return recording.run(on_row)
+        return recording.run(on_row, on_start=lambda n: progress.update(bar, completed=n))
