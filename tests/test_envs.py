@@ -130,6 +130,9 @@ def test_repair_steps_end_as_the_recorded_repair_rounds(table: AnswerTable) -> N
         assert float(reward) == pytest.approx(info["raw_reward"] - 0.05 * (info["calls"] - 1))
         seen[info["calls"]] += 1
     assert set(seen) == {1, 2}
+    # by default the environment plays every selection the table can: repair too, as here
+    assert any(a.endswith("/repair") for a in make(repaired).arm_ids)
+    assert not any(a.endswith("/repair") for a in make(table).arm_ids)
 
 
 def test_gaps_are_the_exact_held_out_values(table: AnswerTable) -> None:

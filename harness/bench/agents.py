@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.bench.classic_benchmark import DEFAULT_BUDGETS, run_benchmark
 from harness.bench.run_setup import resolve_tasks
-from harness.bench.strategies import REPAIR, SELECTIONS
+from harness.bench.strategies import recorded_selections
 from harness.bench.strategy_benchmark import run_strategy_benchmark
 from harness.bench.strategy_results import DEFAULT_CALL_PRICE, DEFAULT_HELDOUT
 from harness.bench.table import AnswerTable
@@ -54,8 +54,7 @@ def plan_replay(
     table, repair_notes = with_repairs(
         AnswerTable.from_rows(kept, ordering(meta, kept), where=str(table_path)), table_path)
     notes += repair_notes
-    played = (*SELECTIONS, REPAIR) if table.repairs and not repair_notes else SELECTIONS
-    chosen = tuple(selections) if selections else (played if v2 else ("single",))
+    chosen = tuple(selections) if selections else (recorded_selections(table) if v2 else ("single",))
     classic = share == 0 and chosen == ("single",)
     return table, notes, chosen, share, classic
 

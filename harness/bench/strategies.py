@@ -176,6 +176,11 @@ def missing_repairs(table: AnswerTable) -> int:
                if not answer_score(row)[1] and (t, c, row.sample) not in table.repairs)
 
 
+def recorded_selections(table: AnswerTable) -> tuple[str, ...]:
+    """Every selection the table can play: `repair` too once all its repair rounds are in."""
+    return (*SELECTIONS, REPAIR) if table.repairs and not missing_repairs(table) else SELECTIONS
+
+
 def repair_outcomes(table: AnswerTable, reward: str) -> tuple[tuple[tuple[RepairOutcome, ...], ...], ...]:
     """[task][column] -> per answer, what `repair` ends with after it: the answer itself at one
     call when it passes its visible examples; else, at two calls, its recorded repair when that

@@ -31,7 +31,7 @@ import numpy as np
 from harness.agents.features import TaskHistory, task_features
 from harness.bench.run_setup import placeholder_task
 from harness.bench.split import draw_split, part_values
-from harness.bench.strategies import SELECTIONS, StrategyArms, StrategyDecks
+from harness.bench.strategies import StrategyArms, StrategyDecks, recorded_selections
 from harness.bench.strategy_results import DEFAULT_CALL_PRICE
 from harness.bench.table import AnswerTable, column_parts
 from harness.envs.spaces import ActionKind, ActionMap, factor_names, observation_space, restrict
@@ -51,8 +51,9 @@ class ReplayConfig:
     action: ActionKind = "multi"
     """`multi`: one action dimension per strategy part that varies; `discrete`: one index
     over the strategies."""
-    selections: tuple[str, ...] = SELECTIONS
-    """Selection rules crossed with every recorded cell (single, best_of_2, 3, 5)."""
+    selections: tuple[str, ...] | None = None
+    """Selection rules crossed with every recorded cell (None: single, best_of_2, 3, 5, and
+    repair when the table's repair rounds are all recorded, as `harness bench agents` plays)."""
     preset: str | None = None
     """Only the strategies of this preset (`harness templates list`) the table can play."""
     strategies: tuple[str, ...] = ()
@@ -150,7 +151,7 @@ class ReplayEnv(gym.Env[np.ndarray, Any]):
         table, self.notes = _load(config)
         self.table = table
         self.task_names: tuple[str, ...] = table.tasks
-        arms = StrategyArms.build(table, config.selections)
+        arms = StrategyArms.build(table, config.selections or recorded_selections(table))
         decks = StrategyDecks.build(table, config.reward)
         keep, self.unplayable = _playable(config, arms, table)
         self.decks = decks
