@@ -140,13 +140,18 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
     meta = {**meta, "plan": {**asdict(plan), "params": asdict(plan.params)},
             "prompts": prompts_digest(tasks, space, plan.templates)}
     executor = Executor(llm, grader.grade, space)
-    visible_total = {t.name: len(checks.test_names) if (checks := visible_checks(t)) else 0 for t in tasks}
+    visible_total = visible_totals(tasks)
 
     def one(r: int, task: Task, template: str, temperature: float) -> dict[str, Any]:
         answer = executor.run(task, Strategy(template, temperature, "single"), r)
         return table_row(task, template, temperature, r, checked(answer, task), visible_total[task.name])
 
     return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every, on_start)
+
+
+def visible_totals(tasks: list[Task]) -> dict[str, int]:
+    """Visible examples per task (0: selection falls back to syntax validity)."""
+    return {t.name: len(checks.test_names) if (checks := visible_checks(t)) else 0 for t in tasks}
 
 
 def needs_repair(row: dict[str, Any]) -> bool:
@@ -174,7 +179,7 @@ def record_repairs(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
             "plan": {**asdict(plan), "params": asdict(plan.params)},
             "prompts": prompts_digest(tasks, space, plan.templates)}
     executor = Executor(llm, grader.grade, space)
-    visible_total = {t.name: len(checks.test_names) if (checks := visible_checks(t)) else 0 for t in tasks}
+    visible_total = visible_totals(tasks)
     jobs = [(range(r["sample"], r["sample"] + 1), by_name[r["task"]], r["template"], r["temperature"])
             for r in rows]
     code = {row_key(r): r["code"] for r in rows}
