@@ -116,6 +116,9 @@ def test_comparison_counts_calls_and_evaluates_every_method_alike(tmp_path: Path
             assert 0 < parses["parsed"] + parses["failed"] <= calls["task_calls"], key
         else:
             assert calls["optimiser_calls"] == 0, key
+        # best-so-far against task-model calls: on one axis from the first call, never past them
+        xs = [x for x, _ in run["tuning"].get("curve", [])]
+        assert xs == sorted(xs) and all(0 < x <= calls["task_calls"] for x in xs), key
         counted += calls["task_calls"] + calls["optimiser_calls"] + run["eval_calls"]
         cached += calls["task_cached"] + calls["optimiser_cached"] + run["eval_cached"]
         # the same number of fresh answers per test task, for every method

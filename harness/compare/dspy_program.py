@@ -376,9 +376,10 @@ def run_gepa(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: Any
     details = compiled.detailed_results
     order = sorted(range(len(details.candidates)), key=lambda i: details.discovery_eval_counts[i])
     curve: list[tuple[int, float]] = []
-    for i in order:
+    for i in order:  # a candidate's score is known once GEPA has scored it on the whole valset
         best = max(details.val_aggregate_scores[i], curve[-1][1] if curve else -math.inf)
-        curve.append((int(details.discovery_eval_counts[i]), float(best)))
+        known = min(int(details.discovery_eval_counts[i]) + len(trainset), details.total_metric_calls)
+        curve.append((known, float(best)))
     return {"instruction": instruction_of(compiled),
             "validation": float(details.val_aggregate_scores[details.best_idx]),
             "curve": curve, "candidates": len(details.candidates),
@@ -388,9 +389,10 @@ def run_gepa(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: Any
 
 def run_mipro(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: Any,  # noqa: ANN401
               prompt_lm: Any, budget: int, seed: int, parallel: int, minibatch: int,  # noqa: ANN401
-              candidates: int, steps: int) -> dict[str, Any]:
+              candidates: int, steps: int, task_calls: Callable[[], int]) -> dict[str, Any]:
     """MIPROv2, instructions only (no demos: demos of solved tasks would be solutions), its
-    trials sized to the budget (`mipro_plan`)."""
+    trials sized to the budget (`mipro_plan`); `task_calls` says how many task-model calls
+    have been made so far."""
     trials, size, use_minibatch, candidates = mipro_plan(budget, len(trainset), minibatch, steps,
                                                          candidates)
     optimizer = dspy.MIPROv2(metric=metric.plain, prompt_model=prompt_lm, task_model=task_lm,
@@ -405,12 +407,16 @@ def run_mipro(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: An
     raise_faults(metric.faults)
     curve: list[tuple[int, float]] = []
     logs = getattr(compiled, "trial_logs", {}) or {}
+    # The trial logs count calls from the first trial; the calls MIPROv2 made before it (its
+    # default program's baseline) come first on the same axis as every other method's.
+    counted = max((int(e.get("total_eval_calls_so_far", 0)) for e in logs.values()), default=0)
+    before = max(0, task_calls() - counted)
     for number in sorted(logs):  # DSPy's Evaluate scores in percent: back to the metric's 0-1
         entry = logs[number]
         if "full_eval_score" in entry:
             score = float(entry["full_eval_score"]) / 100
             best = max(score, curve[-1][1] if curve else -math.inf)
-            curve.append((int(entry.get("total_eval_calls_so_far", 0)), best))
+            curve.append((before + int(entry.get("total_eval_calls_so_far", 0)), best))
     final = getattr(compiled, "score", None)
     return {"instruction": instruction_of(compiled),
             "validation": float(final) / 100 if final is not None else None,

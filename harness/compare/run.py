@@ -180,7 +180,7 @@ class Comparison:
         elif method == "mipro":
             outcome = dp.run_mipro(dp.make_program(), trainset, metric, task_lm, optimiser_lm, budget,
                                    seed, cfg.parallel, cfg.mipro_minibatch, cfg.mipro_candidates,
-                                   cfg.mipro_full_eval_steps)
+                                   cfg.mipro_full_eval_steps, lambda: counter.task.calls)
         else:
             raise HarnessError(f"unknown method '{method}'")
         template = dp.template_for(outcome["instruction"], dp.template_id(method, outcome["instruction"]))
