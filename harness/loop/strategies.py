@@ -245,6 +245,19 @@ class _Draw:
         return self.checks.passed
 
 
+def _answer(strategy: Strategy, kept: _Draw, draws: list[_Draw], result: GradeResult,
+            note: str = "") -> Answer:
+    """The strategy's answer: the kept draw's text and code, the cost of every draw."""
+    seen = kept.checks is not None and not kept.checks.infra
+    return Answer(
+        strategy=strategy.id, text=kept.completion.text, code=kept.code,
+        llm_key=kept.completion.key, finish_reason=kept.completion.finish_reason,
+        completion_tokens=sum(d.completion.completion_tokens for d in draws),
+        cached=all(d.completion.cached for d in draws), calls=len(draws),
+        visible=_vector(kept.checks) if seen and kept.checks is not None else "",
+        result=result, note=note)
+
+
 REPAIR_TURN_VERSION = 1
 """Bump when `repair_turn`'s words change: recorded repair rounds of another version are not
 reused (harness/bench/record.py)."""
@@ -310,12 +323,10 @@ class Executor:
             if checks is None and draws[-1].found:
                 break
         kept = max(draws, key=lambda d: d.score())  # max keeps the first of equals
-        calls = len(draws)
         if strategy.selection == "repair" and kept.score() < (len(checks.test_names) if checks else 1):
             repaired = self._draw(task, checks, messages + repair_turn(task, kept.code, kept.found,
                                                                       kept.checks), index,
                                   strategy.temperature)
-            calls += 1
             draws.append(repaired)
             if (failed := self._infra(draws, strategy)) is not None:
                 return failed
@@ -325,13 +336,7 @@ class Executor:
             result = self.grade(task, kept.code)
         else:
             result = no_code_result(task, "no code found in any answer")
-        return Answer(
-            strategy=strategy.id, text=kept.completion.text, code=kept.code,
-            llm_key=kept.completion.key, finish_reason=kept.completion.finish_reason,
-            completion_tokens=sum(d.completion.completion_tokens for d in draws),
-            cached=all(d.completion.cached for d in draws), calls=calls,
-            visible=_vector(kept.checks) if kept.checks is not None else "",
-            result=result, note=note)
+        return _answer(strategy, kept, draws, result, note)
 
     def repair(self, task: Task, template: str, temperature: float, code: str,
                index: int) -> Answer:
@@ -354,11 +359,7 @@ class Executor:
             return failed
         draw = draws[0]
         result = self.grade(task, draw.code) if draw.found else no_code_result(task, "no code found")
-        return Answer(
-            strategy=strategy.id, text=draw.completion.text, code=draw.code,
-            llm_key=draw.completion.key, finish_reason=draw.completion.finish_reason,
-            completion_tokens=draw.completion.completion_tokens, cached=draw.completion.cached,
-            calls=1, visible=_vector(draw.checks) if draw.checks is not None else "", result=result)
+        return _answer(strategy, draw, draws, result)
 
     @staticmethod
     def _infra(draws: list[_Draw], strategy: Strategy) -> Answer | None:
@@ -367,10 +368,5 @@ class Executor:
         last = draws[-1]
         if last.checks is None or not last.checks.infra:
             return None
-        return Answer(
-            strategy=strategy.id, text=last.completion.text, code=last.code,
-            llm_key=last.completion.key, finish_reason=last.completion.finish_reason,
-            completion_tokens=sum(d.completion.completion_tokens for d in draws),
-            cached=all(d.completion.cached for d in draws), calls=len(draws), visible="",
-            result=last.checks, note="the sandbox failed on the visible examples")
+        return _answer(strategy, last, draws, last.checks, "the sandbox failed on the visible examples")
 
