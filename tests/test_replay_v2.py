@@ -219,6 +219,28 @@ def test_the_held_out_oracle_is_the_strategy_that_is_better_there() -> None:
     assert result.agent("oracle").cum_regret.mean == 0
 
 
+def test_ways_of_choosing_answers_are_scored_on_held_out_answers_whatever_the_template() -> None:
+    table = known_table()
+    result = run_strategy_benchmark(table, ("thompson",), seeds=4, budgets=(2,),
+                                    selections=("single", "best_of_3"), heldout=0.5, workers=1,
+                                    permutations=20)
+    arms = StrategyArms.build(table, ("single", "best_of_3"))
+    decks = StrategyDecks.build(table)
+    splits = [draw_split(decks, arms, seed=s, heldout=0.5, call_price=0.02) for s in range(4)]
+    assert [(r.temperature, r.selection) for r in result.selections] == [(0.8, "single"),
+                                                                        (0.8, "best_of_3")]
+    for row in result.selections:
+        picked = [i for i, a in enumerate(arms.ids) if a.endswith(f"/{row.selection}")]
+        per_seed = [split.scored.reward[:, picked].mean() for split in splits]
+        assert row.reward.mean == pytest.approx(np.mean(per_seed))
+        assert row.calls.mean == pytest.approx(np.mean([s.scored.calls[:, picked].mean() for s in splits]))
+    single, best_of_3 = result.selections
+    # half the answers are worthless whatever is drawn (the default template): best_of_3 gains
+    # only on the other half, where it redraws failures
+    assert single.versus_single["reward"].mean == 0
+    assert best_of_3.versus_single["reward"].lo > 0 and best_of_3.passed.mean < 0.5
+
+
 def test_on_pure_noise_learning_is_worth_nothing_out_of_sample() -> None:
     """Every strategy has the same answers' distribution: in sample the agent's pick looks
     better than the default; scored on held-out answers it is not."""
@@ -295,7 +317,7 @@ def test_cli_bench_agents_on_a_v2_table(tmp_path: Path) -> None:
     ])
     assert result.exit_code == 0, result.output
     for text in ("Agents over 8 strategies", "Value of learning", "Δ default", "Transfer",
-                 "factored", "Out of sample", "3 dealt + 3 held out"):
+                 "factored", "Out of sample", "3 dealt + 3 held out", "Ways of choosing answers"):
         assert text in result.output, text
     figures = json.loads((out / "agents.json").read_text())
     assert figures["mode"] == "strategies" and figures["config"]["call_price"] == 0.02
@@ -303,6 +325,8 @@ def test_cli_bench_agents_on_a_v2_table(tmp_path: Path) -> None:
         "oracle", "best_single", "default", "uniform", "thompson", "factored"]
     assert {v["budget"] for v in figures["value"] if v["kind"] == "agent"} == {1, 2}
     assert figures["transfer"][0]["agent"] == "factored"
+    assert [(r["temperature"], r["selection"]) for r in figures["selections"]] == [
+        (t, s) for t in (0.2, 0.8) for s in ("single", "best_of_3")]
     for png in ("regret_curves.png", "value_of_learning.png", "transfer.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     bad = CliRunner().invoke(cli, ["bench", "agents", "--table", str(path), "--selections", "repair",

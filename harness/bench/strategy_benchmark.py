@@ -63,6 +63,7 @@ from harness.bench.strategy_results import (
     DEFAULT_BUDGETS,
     DEFAULT_CALL_PRICE,
     DEFAULT_HELDOUT,
+    SelectionRow,
     StrategyAgentResult,
     StrategyConfig,
     StrategyResult,
@@ -306,7 +307,7 @@ def _aggregate(
         config=cfg, table=info, arms=arms.ids, cells=cells,
         best_single=dict(sorted(best_single.items(), key=lambda kv: -kv[1])), oracle=oracle,
         agents=tuple(results), value=value, transfer=transfer, default=default, find_target=target,
-        transfer_worst=worst,
+        transfer_worst=worst, selections=_selection_rows(arms, held, seeds),
         sensitivity=sens, wall_s=0.0, notes=tuple(notes),
     )
 
@@ -347,6 +348,29 @@ def _value_rows(
             versus = {"uniform": uniform, **comparators}
             out.append(_row(name, "agent", budget, common(choice), score(choice), versus))
     return tuple(out)
+
+
+def _selection_rows(arms: StrategyArms, held: Mapping[int, Any],
+                    seeds: Sequence[int]) -> tuple[SelectionRow, ...]:
+    """Per seed, every (temperature, selection)'s held-out outcome averaged over tasks and
+    templates (arms are template-major, then temperature, then selection)."""
+    shape = (len(arms.templates), len(arms.temperatures), len(arms.selections))
+
+    def mean(metric: str) -> np.ndarray:  # (seeds, temperatures, selections)
+        return np.stack([getattr(held[s], metric).reshape(-1, *shape).mean(axis=(0, 1))
+                         for s in seeds])
+
+    figures = {m: mean(m) for m in ("reward", "passed", "calls")}
+    single = arms.selections.index("single") if "single" in arms.selections else None
+    rows = []
+    for x, temperature in enumerate(arms.temperatures):
+        for k, selection in enumerate(arms.selections):
+            versus = {} if single is None else {
+                m: spread(figures[m][:, x, k] - figures[m][:, x, single]) for m in ("reward", "passed")}
+            rows.append(SelectionRow(
+                temperature, selection, spread(figures["reward"][:, x, k]),
+                spread(figures["passed"][:, x, k]), spread(figures["calls"][:, x, k]), versus))
+    return tuple(rows)
 
 
 def _row(name: str, kind: str, budget: int, strategy: str, figures: Mapping[str, np.ndarray],

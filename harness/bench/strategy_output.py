@@ -139,6 +139,43 @@ def value_table(result: StrategyResult, budget: int | None = None) -> Any:
     return table
 
 
+def selection_table(result: StrategyResult) -> Any:
+    """Is choosing among answers (or repairing one) worth its calls, whatever the template?"""
+    from rich.table import Table
+
+    table = Table(
+        title="Ways of choosing answers, whatever the template: held-out outcome of one use, "
+        "averaged over tasks and templates",
+        caption="reward / pass@1 / calls: held-out expectation of one use; Δ: paired difference "
+        "against one call (single) at the same temperature; green/red: the interval excludes 0.  "
+        "No learner chooses here.  " + honesty_note(result),
+        show_lines=True,
+    )
+    for col in ("T", "selection"):
+        table.add_column(col)
+    for col in ("reward", "pass@1", "calls", "Δ reward\nvs single", "Δ pass@1\nvs single"):
+        table.add_column(col, justify="right")
+
+    def delta(e: Any, percent: bool) -> str:  # noqa: ANN401
+        if e is None:
+            return "-"
+        colour = "green" if e.lo > 0 else "red" if e.hi < 0 else "default"
+        scale, unit = (100, " pp") if percent else (1, "")
+        return f"[{colour}]{e.mean * scale:+.{0 if percent else 3}f}{unit}[/]\n" \
+               f"±{render.half(e) * scale:.{0 if percent else 3}f}"
+
+    for row in result.selections:
+        table.add_row(
+            f"{row.temperature:g}", row.selection,
+            f"{row.reward.mean:.3f}\n±{render.half(row.reward):.3f}",
+            f"{row.passed.mean:.0%}\n±{render.half(row.passed) * 100:.0f}",
+            f"{row.calls.mean:.2f}",
+            "0" if row.selection == "single" else delta(row.versus_single.get("reward"), False),
+            "0" if row.selection == "single" else delta(row.versus_single.get("passed"), True),
+        )
+    return table
+
+
 def transfer_table(result: StrategyResult) -> Any:
     """Held-out regret of trained contextual agents vs the best context-free agent from scratch."""
     from rich.table import Table

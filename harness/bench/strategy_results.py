@@ -115,6 +115,25 @@ class ValueRow:
 
 
 @dataclass(frozen=True)
+class SelectionRow:
+    """What one way of choosing answers gives at one temperature, whatever the template: its
+    held-out outcome averaged over tasks and templates, and against one call at that temperature.
+    No learner chooses here: this is the table's answer to "is best_of_k / repair worth its
+    calls?" on this model and these tasks."""
+
+    temperature: float
+    selection: str
+    reward: Estimate
+    """Held-out expected reward of the kept answer."""
+    passed: Estimate
+    """Held-out pass@1 of the kept answer."""
+    calls: Estimate
+    """Expected calls per answer."""
+    versus_single: Mapping[str, Estimate]
+    """"reward" / "passed" -> paired difference against `single` at the same temperature."""
+
+
+@dataclass(frozen=True)
 class StrategyResult(ReplayResult[StrategyAgentResult]):
     """Everything the strategy benchmark measured; `to_dict()` is the JSON beside the plots."""
 
@@ -141,6 +160,8 @@ class StrategyResult(ReplayResult[StrategyAgentResult]):
     the held-out oracle is the best of many noisy arms)."""
     transfer_worst: Mapping[str, tuple[Estimate, int]]
     """agent -> (the highest held-out regret ratio over the transfer curve, at how many calls)."""
+    selections: tuple[SelectionRow, ...] = ()
+    """Every (temperature, selection), whatever the template (no learner involved)."""
 
     def value_of(self, name: str, budget: int | None = None) -> ValueRow:
         return next(v for v in self.value
@@ -180,6 +201,12 @@ class StrategyResult(ReplayResult[StrategyAgentResult]):
                     "curves_trained_scratch": curve_json(t.curves),
                 }
                 for t in self.transfer
+            ],
+            "selections": [
+                {"temperature": r.temperature, "selection": r.selection, "reward": est(r.reward),
+                 "passed": est(r.passed), "calls": est(r.calls),
+                 "versus_single": {m: est(e) for m, e in r.versus_single.items()}}
+                for r in self.selections
             ],
             "sensitivity": [dataclasses.asdict(s) for s in self.sensitivity],
             "wall_s": self.wall_s, "cpu_s": self.cpu_s, "notes": list(self.notes),

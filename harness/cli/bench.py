@@ -119,6 +119,8 @@ def print_agents_replay(replay: AgentsReplay, tasks_dir: Path, out: Console) -> 
     else:
         out.print(strategy_output.agent_table(result))
         out.print(strategy_output.value_table(result))
+        if result.selections:
+            out.print(strategy_output.selection_table(result))
         if result.transfer:
             out.print(strategy_output.transfer_table(result))
     out.print(render.sensitivity_table(result))
