@@ -327,7 +327,7 @@ def test_cli_bench_agents_on_a_v2_table(tmp_path: Path) -> None:
     assert figures["transfer"][0]["agent"] == "factored"
     assert [(r["temperature"], r["selection"]) for r in figures["selections"]] == [
         (t, s) for t in (0.2, 0.8) for s in ("single", "best_of_3")]
-    for png in ("regret_curves.png", "value_of_learning.png", "transfer.png"):
+    for png in ("regret_curves.png", "value_of_learning.png", "transfer.png", "selections.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     bad = CliRunner().invoke(cli, ["bench", "agents", "--table", str(path), "--selections", "repair",
                                    "--out", str(out)])

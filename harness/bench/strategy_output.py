@@ -249,7 +249,31 @@ def plot(result: StrategyResult, out: Path) -> list[Path]:
         paths.append(render.transfer_plot(result.transfer, colour, out / "transfer.png",
                                           "calls per held-out task",
                                           "cumulative held-out regret per task"))
+    if result.selections:
+        paths.append(selection_plot(result, out / "selections.png"))
     return paths
+
+
+def selection_plot(result: StrategyResult, path: Path) -> Path:
+    """Held-out pass@1 against calls per answer for every way of choosing answers: what each
+    extra call buys, one line per temperature."""
+    plt = render.pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for temperature in dict.fromkeys(r.temperature for r in result.selections):
+        rows = [r for r in result.selections if r.temperature == temperature]
+        line = ax.errorbar([r.calls.mean for r in rows], [r.passed.mean for r in rows],
+                           yerr=[[r.passed.mean - r.passed.lo for r in rows],
+                                 [r.passed.hi - r.passed.mean for r in rows]],
+                           marker="o", capsize=3, label=f"T={temperature:g}")
+        for r in rows:
+            ax.annotate(r.selection, (r.calls.mean, r.passed.mean), textcoords="offset points",
+                        xytext=(4, -10), fontsize=7, color=line[0].get_color())
+    ax.set_xlabel("calls per answer (expected)")
+    ax.set_ylabel("held-out pass@1")
+    ax.legend(fontsize=8)
+    ax.set_title("Ways of choosing answers, averaged over tasks and templates\n"
+                 "(central 95% of seeds)", fontsize=10)
+    return render.save(fig, path)
 
 
 def write_outputs(result: StrategyResult, out: Path) -> list[Path]:
