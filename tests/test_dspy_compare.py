@@ -90,7 +90,7 @@ def test_comparison_counts_calls_and_evaluates_every_method_alike(tmp_path: Path
     fingerprint = default_space().fingerprint()
     config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(10,),
                            seeds=(0,), methods=("default", "harness", "gepa", "mipro"),
-                           eval_answers=3, parallel=2, mipro_candidates=2)
+                           eval_answers=3, parallel=2, mipro_candidates=3)
     tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
     out = tmp_path / "compare.json"
     store = Store(tmp_path / "home")
@@ -119,6 +119,8 @@ def test_comparison_counts_calls_and_evaluates_every_method_alike(tmp_path: Path
         # best-so-far against task-model calls: on one axis from the first call, never past them
         xs = [x for x, _ in run["tuning"].get("curve", [])]
         assert xs == sorted(xs) and all(0 < x <= calls["task_calls"] for x in xs), key
+        if run["method"] == "mipro":  # its calls before the default program's evaluation included
+            assert xs[-1] == calls["task_calls"], (xs, calls)
         counted += calls["task_calls"] + calls["optimiser_calls"] + run["eval_calls"]
         cached += calls["task_cached"] + calls["optimiser_cached"] + run["eval_cached"]
         # the same number of fresh answers per test task, for every method

@@ -78,3 +78,28 @@ def test_prompt_cache_reads_a_repeated_prompt_once_unless_switched_off(cached: b
             read.append((reply.model_extra or {})["timings"]["prompt_n"])
     assert read[0] > 100
     assert (read[2] <= 2) if cached else (read[2] == read[0])
+
+
+@pytest.mark.parametrize("lookup", [True, False])
+def test_prompt_lookup_drafts_from_the_prompt_only_when_asked(lookup: bool) -> None:
+    """`harness bench record --repair` serves repair rounds with prompt lookup: an answer that
+    copies code from its prompt is drafted from it (and every token still checked by the model)."""
+    from openai import OpenAI
+
+    from harness.llm.endpoints import model_cache_dir
+    from harness.llm.models import get_model
+    from harness.llm.server import EmbeddedServer, ServerConfig
+
+    code = "\n".join(f"def f{i}(x):\n    return x * {i} + {i * i}\n" for i in range(8))
+    messages = [{"role": "user", "content": f"```python\n{code}```\nRepeat this code exactly, "
+                                            "in one ```python block, and nothing else."}]
+    server = EmbeddedServer.for_model(get_model("qwen2.5-coder-0.5b"), cache_dir=model_cache_dir(),
+                                      config=ServerConfig(n_parallel=1, lookup=lookup))
+    with server:
+        client = OpenAI(base_url=server.base_url, api_key=server.api_key)
+        reply = client.chat.completions.create(model=server.model_id, messages=messages,
+                                               max_tokens=200, temperature=0.0)
+    timings = (reply.model_extra or {})["timings"]
+    assert "def f3(x)" in (reply.choices[0].message.content or "")
+    accepted = timings.get("draft_n_accepted", 0)
+    assert (accepted > 50) if lookup else (accepted == 0), timings

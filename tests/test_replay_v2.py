@@ -220,25 +220,38 @@ def test_the_held_out_oracle_is_the_strategy_that_is_better_there() -> None:
 
 
 def test_ways_of_choosing_answers_are_scored_on_held_out_answers_whatever_the_template() -> None:
-    table = known_table()
-    result = run_strategy_benchmark(table, ("thompson",), seeds=4, budgets=(2,),
-                                    selections=("single", "best_of_3"), heldout=0.5, workers=1,
-                                    permutations=20)
-    arms = StrategyArms.build(table, ("single", "best_of_3"))
+    """Per (temperature, selection): the held-out figures of that selection's arms averaged
+    over tasks and templates, and paired against `single` at the same temperature."""
+    tasks = synthetic_tasks(3)
+    templates = (DEFAULT_TEMPLATE, HINTS, "p0-o0-d1-s1-e0-c0-h0-f1")
+    pass_prob = np.array([[0.2, 0.5, 0.9], [0.6, 0.3, 0.4], [0.8, 0.1, 0.5]])
+    table = synthetic_v2_table(tasks, templates, temperatures=(0.2, 0.8), samples=8, seed=5,
+                               pass_prob=pass_prob, visible_agreement=0.8)
+    selections = ("single", "best_of_3")
+    seeds = range(4)
+    result = run_strategy_benchmark(table, ("thompson",), seeds=len(seeds), budgets=(2,),
+                                    selections=selections, heldout=0.5, workers=1, permutations=20,
+                                    transfer_split=(tasks[0].name,))
+    arms = StrategyArms.build(table, selections)
     decks = StrategyDecks.build(table)
-    splits = [draw_split(decks, arms, seed=s, heldout=0.5, call_price=0.02) for s in range(4)]
-    assert [(r.temperature, r.selection) for r in result.selections] == [(0.8, "single"),
-                                                                        (0.8, "best_of_3")]
+    splits = [draw_split(decks, arms, seed=s, heldout=0.5, call_price=0.02).scored for s in seeds]
+    assert [(r.temperature, r.selection) for r in result.selections] == [
+        (x, k) for x in (0.2, 0.8) for k in selections]
+
+    def per_seed(metric: str, temperature: float, selection: str) -> np.ndarray:
+        picked = [arms.ids.index(strategy_id(t, temperature, selection)) for t in arms.templates]
+        return np.array([getattr(p, metric)[:, picked].mean() for p in splits])
+
     for row in result.selections:
-        picked = [i for i, a in enumerate(arms.ids) if a.endswith(f"/{row.selection}")]
-        per_seed = [split.scored.reward[:, picked].mean() for split in splits]
-        assert row.reward.mean == pytest.approx(np.mean(per_seed))
-        assert row.calls.mean == pytest.approx(np.mean([s.scored.calls[:, picked].mean() for s in splits]))
-    single, best_of_3 = result.selections
-    # half the answers are worthless whatever is drawn (the default template): best_of_3 gains
-    # only on the other half, where it redraws failures
-    assert single.versus_single["reward"].mean == 0
-    assert best_of_3.versus_single["reward"].lo > 0 and best_of_3.passed.mean < 0.5
+        x, k = row.temperature, row.selection
+        for metric in ("reward", "passed", "calls"):
+            assert getattr(row, metric).mean == pytest.approx(per_seed(metric, x, k).mean()), metric
+        for metric in ("reward", "passed"):
+            lift = per_seed(metric, x, k) - per_seed(metric, x, "single")
+            assert row.versus_single[metric].mean == pytest.approx(lift.mean()), metric
+            assert row.versus_single[metric].lo == pytest.approx(np.quantile(lift, 0.025)), metric
+    # redrawing answers that fail their examples pays at both temperatures here
+    assert all(r.versus_single["passed"].mean > 0 for r in result.selections if r.selection != "single")
 
 
 def test_on_pure_noise_learning_is_worth_nothing_out_of_sample() -> None:

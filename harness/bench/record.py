@@ -15,6 +15,7 @@ the table file is rewritten atomically as rows arrive.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -327,6 +328,8 @@ def open_recording(out: Path, tasks: list[Task], space: TemplateSpace, plan: Rec
     from harness.store import Store
 
     store = Store(home)
+    if repair:  # a repair round mostly rewrites the code it is shown: drafts come from the prompt
+        request = dataclasses.replace(request, lookup=True)
     with open_endpoint(request, home, log=log) as endpoint:
         sandbox = open_sandbox(SandboxConfig(workers=workers), log=log, executor=executor)
         grader = Grader(sandbox, store)

@@ -260,7 +260,8 @@ def selection_plot(result: StrategyResult, path: Path) -> Path:
     plt = render.pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for temperature in dict.fromkeys(r.temperature for r in result.selections):
-        rows = [r for r in result.selections if r.temperature == temperature]
+        rows = sorted((r for r in result.selections if r.temperature == temperature),
+                      key=lambda r: r.calls.mean)  # a line from the cheapest to the dearest
         line = ax.errorbar([r.calls.mean for r in rows], [r.passed.mean for r in rows],
                            yerr=[[r.passed.mean - r.passed.lo for r in rows],
                                  [r.passed.hi - r.passed.mean for r in rows]],

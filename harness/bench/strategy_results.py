@@ -118,8 +118,9 @@ class ValueRow:
 class SelectionRow:
     """What one way of choosing answers gives at one temperature, whatever the template: its
     held-out outcome averaged over tasks and templates, and against one call at that temperature.
-    No learner chooses here: this is the table's answer to "is best_of_k / repair worth its
-    calls?" on this model and these tasks."""
+    No learner chooses here: what choosing among answers (or repairing one) gains on this model
+    and these tasks, with the calls it takes beside it (the differences are in reward and
+    pass@1, not net of a call price)."""
 
     temperature: float
     selection: str

@@ -331,8 +331,8 @@ def mipro_plan(budget: int, valset: int, minibatch: int, steps: int,
     side).
 
     MIPROv2 first runs the program to bootstrap demonstrations that inform its instruction
-    proposals, even when no demo enters the prompt: up to `candidates - 1` passes over the
-    tuning tasks. Then one full evaluation of the default program, a minibatch per trial and a
+    proposals, even when no demo enters the prompt: `candidates - 2` passes over the tuning
+    tasks (one more is reserved). Then one full evaluation of the default program, a minibatch per trial and a
     full evaluation every `steps` trials and at the end; one more full evaluation is kept
     spare. A budget too small for one trial gets fewer candidates (down to 2). The counter's
     cap stays the guard."""
@@ -407,8 +407,9 @@ def run_mipro(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: An
     raise_faults(metric.faults)
     curve: list[tuple[int, float]] = []
     logs = getattr(compiled, "trial_logs", {}) or {}
-    # The trial logs count calls from the first trial; the calls MIPROv2 made before it (its
-    # default program's baseline) come first on the same axis as every other method's.
+    # The trial logs count calls from the default program's evaluation (trial 1); the calls
+    # MIPROv2 made before it (bootstrapping demonstrations for its proposals) come first, so
+    # that the axis counts every task-model call, as for the other methods.
     counted = max((int(e.get("total_eval_calls_so_far", 0)) for e in logs.values()), default=0)
     before = max(0, task_calls() - counted)
     for number in sorted(logs):  # DSPy's Evaluate scores in percent: back to the metric's 0-1

@@ -34,6 +34,9 @@ class EndpointRequest:
     replicas: tuple[str, ...] = ()
     """More servers of the same model (the second and later --base-url): requests are spread
     over all of them, and answers are cached as the `base_url` endpoint's."""
+    lookup: bool = False
+    """Embedded model only: prompt lookup decoding (`ServerConfig.lookup`), for requests whose
+    answers mostly copy their prompt."""
 
     @property
     def servers(self) -> int:
@@ -80,7 +83,8 @@ def open_endpoint(request: EndpointRequest, home: Path,
 
     spec = get_model(model)
     server = EmbeddedServer.for_model(spec, cache_dir=model_cache_dir(),
-                                      config=ServerConfig(n_parallel=request.parallel))
+                                      config=ServerConfig(n_parallel=request.parallel,
+                                                          lookup=request.lookup))
     log(f"starting embedded model {spec.id} on 127.0.0.1")
     with server:
         yield Endpoint(base_url=server.base_url, model=spec.id, api_key=server.api_key or "sk-none",

@@ -37,6 +37,10 @@ class ServerConfig:
     ready_timeout_s: float = 60.0
     verbose: bool = False  # True: llama.cpp's full log on stderr (load details, timings)
     prompt_cache: bool = True  # False: every request reads its whole prompt (a benchmark baseline)
+    lookup: bool = False  # draft tokens from n-grams already in the context (prompt lookup)
+    """Speculative decoding with drafts copied from the context: pays when answers repeat what
+    the prompt shows (a repair round rewrites the code shown back), costs a little otherwise.
+    Every token is still sampled from the model, so the answers' distribution is the same."""
 
     @property
     def n_ctx(self) -> int:
@@ -113,6 +117,30 @@ class EmbeddedServer:
     def running(self) -> bool:
         return bool(self._holder)
 
+    def params(self, api_key: str) -> Any:  # noqa: ANN401 - xllamacpp.CommonParams
+        """llama.cpp's server parameters for this configuration."""
+        import xllamacpp
+
+        cfg = self.config
+        params = xllamacpp.CommonParams()
+        params.model.path = str(self.model_path)
+        params.model_alias = {self.model_id}
+        params.n_parallel = cfg.n_parallel
+        params.n_ctx = cfg.n_ctx
+        params.cpuparams.n_threads = cfg.n_threads
+        params.cpuparams_batch.n_threads = cfg.n_threads
+        params.hostnames = [HOST]
+        if not cfg.prompt_cache:  # neither the slot's own prefix nor llama.cpp's RAM prompt cache
+            params.cache_prompt = False
+            params.cache_ram_mib = 0
+            params.cache_idle_slots = False
+        if cfg.lookup:
+            params.speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+        params.port = 0  # the OS picks a free port: several harness processes never clash
+        params.api_keys = [api_key]
+        params.verbosity = 3 if cfg.verbose else 1  # 1: errors only
+        return params
+
     def start(self) -> EmbeddedServer:
         """Load the model and serve it; returns once /health answers ok."""
         if self.running:
@@ -128,24 +156,10 @@ class EmbeddedServer:
             raise LLMError(f"model file {self.model_path} does not exist")
 
         cfg = self.config
-        params = xllamacpp.CommonParams()
-        params.model.path = str(self.model_path)
-        params.model_alias = {self.model_id}
-        params.n_parallel = cfg.n_parallel
-        params.n_ctx = cfg.n_ctx
-        params.cpuparams.n_threads = cfg.n_threads
-        params.cpuparams_batch.n_threads = cfg.n_threads
-        params.hostnames = [HOST]
-        if not cfg.prompt_cache:  # neither the slot's own prefix nor llama.cpp's RAM prompt cache
-            params.cache_prompt = False
-            params.cache_ram_mib = 0
-            params.cache_idle_slots = False
-        params.port = 0  # the OS picks a free port: several harness processes never clash
         # A per-server key: llama.cpp allows any CORS origin, so without one any web
         # page open in a local browser could use (or probe) the model.
         self.api_key = secrets.token_urlsafe(18)
-        params.api_keys = [self.api_key]
-        params.verbosity = 3 if cfg.verbose else 1  # 1: errors only
+        params = self.params(self.api_key)
 
         started = time.perf_counter()
         try:
