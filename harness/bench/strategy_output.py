@@ -260,15 +260,22 @@ def selection_plot(result: StrategyResult, path: Path) -> Path:
     plt = render.pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for temperature in dict.fromkeys(r.temperature for r in result.selections):
-        rows = sorted((r for r in result.selections if r.temperature == temperature),
-                      key=lambda r: r.calls.mean)  # a line from the cheapest to the dearest
-        line = ax.errorbar([r.calls.mean for r in rows], [r.passed.mean for r in rows],
-                           yerr=[[r.passed.mean - r.passed.lo for r in rows],
-                                 [r.passed.hi - r.passed.mean for r in rows]],
-                           marker="o", capsize=3, label=f"T={temperature:g}")
-        for r in rows:
-            ax.annotate(r.selection, (r.calls.mean, r.passed.mean), textcoords="offset points",
-                        xytext=(4, -10), fontsize=7, color=line[0].get_color())
+        rows = [r for r in result.selections if r.temperature == temperature]
+        colour = None
+        # best of k joined from single up; repair a marker of its own (another way to spend a call)
+        for group, style in (([r for r in rows if r.selection != "repair"], "-o"),
+                             ([r for r in rows if r.selection == "repair"], "s")):
+            if not group:
+                continue
+            drawn = ax.errorbar([r.calls.mean for r in group], [r.passed.mean for r in group],
+                                yerr=[[r.passed.mean - r.passed.lo for r in group],
+                                      [r.passed.hi - r.passed.mean for r in group]],
+                                fmt=style, capsize=3, color=colour,
+                                label=f"T={temperature:g}" if colour is None else None)
+            colour = drawn[0].get_color()
+            for r in group:
+                ax.annotate(r.selection, (r.calls.mean, r.passed.mean), textcoords="offset points",
+                            xytext=(4, -10), fontsize=7, color=colour)
     ax.set_xlabel("calls per answer (expected)")
     ax.set_ylabel("held-out pass@1")
     ax.legend(fontsize=8)

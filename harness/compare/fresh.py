@@ -52,8 +52,13 @@ def evaluate_task(task: Task, strategy_id: str, space: StrategySpace, executor: 
         on_answer()
         return answer
 
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, parallel))
+    try:
         done: Sequence[Answer] = list(pool.map(one, range(answers)))
+    except BaseException:  # Ctrl-C or a failure: the answers in flight finish, no new one starts
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     extra = {} if adapter_parses is None else {"adapter_ok": [adapter_parses(a.text) for a in done]}
     return {
         **extra,
