@@ -44,7 +44,7 @@ from rich.table import Table  # noqa: E402
 
 from harness.compare.config import DEFAULT_METHODS, METHODS, TEST_TASKS, TUNE_TASKS, CompareConfig  # noqa: E402
 from harness.compare.plot import write_plot  # noqa: E402
-from harness.compare.report import failures, pairwise, rows, summary  # noqa: E402
+from harness.compare.report import MARGIN, failures, pairwise, rows, summary, verdicts  # noqa: E402
 from harness.compare.run import Hooks, open_comparison, save_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,6 +242,13 @@ def report(data: dict[str, Any], out: Path) -> int:
     for pair in pairwise(data):
         Console().print(f"{pair['a']} - {pair['b']} (budget {pair['budget']}): reward "
                         f"{interval(pair['reward'])}, pass@1 {interval(pair['pass'])}")
+    for v in verdicts(data):
+        Console().print(
+            f"goal, {v.harness} vs {v.dspy} (budget {v.budget}): held-out reward "
+            f"{interval(v.reward)} ({v.outcome}; matching allows {MARGIN}), calls while tuning "
+            f"{v.harness_calls:.0f} vs {v.dspy_calls:.0f}, per final answer "
+            f"{v.harness_calls_per_answer:.2f} vs {v.dspy_calls_per_answer:.2f}: "
+            + ("[green]met[/]" if v.met else "[red]not met[/]"))
     plot = write_plot(data, out.with_suffix(".png"))
     Console(stderr=True).print(f"figures in {out}" + (f", plot in {plot}" if plot else ""))
     return 0

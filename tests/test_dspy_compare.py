@@ -223,3 +223,82 @@ def test_each_seed_has_its_own_fresh_answers_and_default(tmp_path: Path, grader:
     assert table["default"].seeds == table["harness:factored"].seeds == 2
     assert table["harness:factored"].reward_vs_default is not None
     assert pairwise(data) == []  # one tuned method: nothing to pair
+
+
+def test_a_stopped_evaluation_starts_no_new_answer() -> None:
+    """Ctrl-C (or a failure) while the final evaluation waits: the answers already queued are
+    cancelled, so a stopped run does not go on calling the model for minutes."""
+    import threading
+
+    from harness.compare.fresh import evaluate_task
+
+    started: list[int] = []
+    lock = threading.Lock()
+
+    class Interrupted:
+        """An executor during whose answers the user presses Ctrl-C."""
+
+        def run(self, task: object, strategy: object, index: int) -> object:
+            with lock:
+                started.append(index)
+            time.sleep(0.05)
+            raise KeyboardInterrupt
+
+    space = strategy_space("default", 0.8)
+    task = find_task(TASKS_DIR, "sort_ints")
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_task(task, space.ids[0], space, Interrupted(), answers=50, parallel=2)  # type: ignore[arg-type]
+    time.sleep(0.3)  # long enough for queued answers to start, were any left queued
+    assert len(started) <= 4, started  # 2 in flight, and at most one more each before the stop
+
+
+def _finished(method: str, budget: int, rewards: dict[str, list[float]], task_calls: int,
+              optimiser_calls: int = 0) -> dict[str, Any]:
+    """A run of the results file with every test task evaluated (reward 1 is a pass)."""
+    from harness.compare.budget import CallCounter
+
+    calls = {**CallCounter(budget=budget).to_dict(), "task_calls": task_calls,
+             "optimiser_calls": optimiser_calls}
+    return {"method": method, "budget": budget, "seed": 0,
+            "tuning": {"calls": calls, "wall_s": 1.0},
+            "eval": {t: {"rewards": r, "passes": [x == 1.0 for x in r], "calls": [1] * len(r),
+                         "unparseable": 0} for t, r in rewards.items()}}
+
+
+def test_goal_verdict_against_each_dspy_optimiser() -> None:
+    """Beats: the interval of (harness - DSPy) is above 0; matches: above -0.05; loses: below 0
+    and not within that margin. Met only with fewer total calls (optimiser calls count)."""
+    from harness.compare.report import summary, verdicts
+
+    tests = ["t1", "t2", "t3"]
+    ones = {t: [1.0] * 20 for t in tests}
+    data: dict[str, Any] = {"config": {"test_tasks": tests}, "runs": {
+        "harness:factored/b300/s0": _finished("harness:factored", 300, ones, task_calls=298),
+        # GEPA: half credit everywhere; it spent its budget plus 40 reflections
+        "gepa/b300/s0": _finished("gepa", 300, {t: [0.5] * 20 for t in tests}, 300, 40),
+        # MIPROv2: 1 answer in 20 short of the harness on every task; the interval touches 0
+        "mipro/b300/s0": _finished("mipro", 300, {t: [1.0] * 19 + [0.0] for t in tests}, 295, 5),
+    }}
+    found = {v.dspy: v for v in verdicts(data)}
+    assert (found["gepa"].outcome, found["gepa"].met) == ("beats", True)
+    assert found["gepa"].reward.diff == pytest.approx(0.5)
+    assert (found["gepa"].harness_calls, found["gepa"].dspy_calls) == (298, 340)
+    assert found["mipro"].outcome == "matches" and found["mipro"].met
+    assert found["mipro"].reward.diff == pytest.approx(0.05) and found["mipro"].reward.low == 0
+
+    # the harness 1 answer in 20 behind MIPROv2 on t1 (ahead on the others): too few answers to tell
+    data["runs"]["harness:factored/b300/s0"]["eval"]["t1"]["rewards"] = [1.0] * 18 + [0.0] * 2
+    assert {v.dspy: v for v in verdicts(data)}["mipro"].outcome == "unclear"
+
+    # the harness at half credit: it loses to MIPROv2, and spending more calls it meets nothing
+    data["runs"]["harness:factored/b300/s0"] = _finished(
+        "harness:factored", 300, {t: [0.5] * 20 for t in tests}, task_calls=300)
+    found = {v.dspy: v for v in verdicts(data)}
+    assert found["mipro"].outcome == "loses" and not found["mipro"].met
+    assert found["gepa"].outcome == "matches" and found["gepa"].met  # tie, fewer calls
+    data["runs"]["gepa/b300/s0"]["tuning"]["calls"]["optimiser_calls"] = 0
+    assert not {v.dspy: v for v in verdicts(data)}["gepa"].met  # a tie at equal calls: not fewer
+
+    del data["runs"]["gepa/b300/s0"]["eval"]["t3"]  # GEPA not finished: no verdict against it
+    assert [v.dspy for v in verdicts(data)] == ["mipro"]
+    assert [v["dspy"] for v in summary(data)["verdicts"]] == ["mipro"]

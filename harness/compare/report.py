@@ -173,7 +173,67 @@ def curves(data: Mapping[str, Any]) -> dict[str, list[tuple[int, float]]]:
             for key, run in data["runs"].items() if run["method"] != "default"}
 
 
+MARGIN = 0.05
+"""How far below a DSPy optimiser's held-out reward the harness may be and still match it: the
+95% interval of (harness - DSPy) must lie above -MARGIN (a non-inferiority margin, 1/20 of the
+reward's range)."""
+
+DSPY_METHODS = ("gepa", "mipro")
+"""The optimisers the goal is stated against (`gepa_leaky` sees the hidden tests: not a rival)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The goal for one harness agent against one DSPy optimiser at one budget: at least as good
+    a held-out reward, with fewer total calls while tuning."""
+
+    harness: str
+    dspy: str
+    budget: int
+    reward: Uplift
+    """Held-out reward, harness - DSPy, paired per (test task, seed)."""
+    harness_calls: float
+    """Calls while tuning, task model and optimiser, mean over seeds."""
+    dspy_calls: float
+    harness_calls_per_answer: float
+    """What the final prompt costs at use (a best of k makes up to k calls)."""
+    dspy_calls_per_answer: float
+
+    @property
+    def outcome(self) -> str:
+        """'beats' (interval above 0), 'matches' (above -MARGIN), 'loses' (below 0 and not
+        within the margin), or 'unclear' (the interval is too wide to tell)."""
+        if self.reward.low > 0:
+            return "beats"
+        if self.reward.low >= -MARGIN:
+            return "matches"
+        return "loses" if self.reward.high < 0 else "unclear"
+
+    @property
+    def met(self) -> bool:
+        return self.outcome in ("beats", "matches") and self.harness_calls < self.dspy_calls
+
+
+def verdicts(data: Mapping[str, Any], seed: int = 0) -> list[Verdict]:
+    """Every (harness agent, DSPy optimiser, budget) both finished; none before both have."""
+    found = groups(data)
+    by_key = {(r.method, r.budget): r for r in rows(data, seed)}
+    out = []
+    for (h, budget) in sorted(k for k in found if k[0].startswith("harness:")):
+        for d in DSPY_METHODS:
+            if (d, budget) not in found:
+                continue
+            a, b = by_key[(h, budget)], by_key[(d, budget)]
+            diff = uplift(_per_task(found[(h, budget)], "rewards"),
+                          _per_task(found[(d, budget)], "rewards"), seed)
+            out.append(Verdict(h, d, budget, diff, a.task_calls + a.optimiser_calls,
+                               b.task_calls + b.optimiser_calls, a.calls_per_answer,
+                               b.calls_per_answer))
+    return out
+
+
 def summary(data: Mapping[str, Any]) -> dict[str, Any]:
     """Everything above, JSON-ready (written next to the raw runs)."""
     return {"rows": [asdict(r) for r in rows(data)], "pairwise": pairwise(data),
+            "verdicts": [{**asdict(v), "outcome": v.outcome, "met": v.met} for v in verdicts(data)],
             "prompts": prompts(data), "curves": curves(data), "failures": failures(data)}
