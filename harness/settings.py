@@ -8,6 +8,7 @@ tables apply to one command: `[run]`, `[tasks.check]`.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,73 @@ def load_config(path: Path) -> dict[str, Any]:
 
 
 def default_map(command: click.Command, config: dict[str, Any]) -> dict[str, Any]:
-    """Build click's default_map for `command` and its subcommands from the config."""
+    """Build click's default_map for `command` and its subcommands from the config; a key no
+    command has, a table no command is named, or a value of the wrong kind is an error."""
+    check_config(command, config)
     shared = {k: v for k, v in config.items() if not isinstance(v, dict)}
     return _map_for(command, config, shared)
+
+
+def _options(command: click.Command) -> dict[str, list[click.Parameter]]:
+    """Every option name of `command` and its subcommands, with the parameters that have it."""
+    found: dict[str, list[click.Parameter]] = {}
+    for param in command.params:
+        if param.name:
+            found.setdefault(param.name, []).append(param)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            for name, params in _options(sub).items():
+                found.setdefault(name, []).extend(params)
+    return found
+
+
+def _unknown(key: str, valid: list[str], what: str) -> HarnessError:
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1], valid, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return HarnessError(f"{CONFIG_FILE}: unknown key '{key}'{hint}; expected {what}")
+
+
+def _check_value(key: str, value: Any, params: list[click.Parameter], shared: bool) -> None:  # noqa: ANN401 - any TOML value
+    """A string, number or boolean (a list of them for a repeatable option); a path a string."""
+    if isinstance(value, list) and not shared and not any(p.multiple for p in params):
+        raise HarnessError(f"{CONFIG_FILE}: key '{key}' takes one value, got a list {value!r}")
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, str | int | float | bool):
+            raise HarnessError(f"{CONFIG_FILE}: key '{key}' must be a string, number or "
+                               f"true/false, got {item!r}")
+        if not isinstance(item, str) and any(isinstance(p.type, click.Path) for p in params):
+            raise HarnessError(f"{CONFIG_FILE}: key '{key}' is a path and must be a string in "
+                               f"quotes, got {item!r}")
+
+
+def check_config(command: click.Command, config: dict[str, Any], prefix: str = "") -> None:
+    """Top-level keys must be an option some command has; a table (`[run]`, `[tasks.check]`)
+    must name a command and hold that command's options. Keys are the options' parameter names
+    (`tasks_dir` for --tasks-dir; the errors list a command's names)."""
+    subcommands = command.commands if isinstance(command, click.Group) else {}
+    options = _options(command) if not prefix else {
+        p.name: [p] for p in command.params if p.name}
+    for key, value in config.items():
+        where = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if key not in subcommands:
+                raise _unknown(where, sorted(subcommands), "a command table: "
+                               + ", ".join(f"[{prefix}{name}]" for name in sorted(subcommands)))
+            check_config(subcommands[key], value, f"{where}.")
+        elif key in options:
+            _check_value(where, value, options[key], shared=not prefix)
+        elif not prefix:
+            raise _unknown(where, sorted(options), "an option name some command has (such as "
+                           "tasks_dir, home, model) or a command table such as [run]")
+        else:
+            name = prefix.rstrip(".")
+            expected = ([f"an option of `harness {name.replace('.', ' ')}`: "
+                         + ", ".join(sorted(options))] if options else [])
+            expected += (["a table of one of its commands: "
+                          + ", ".join(f"[{name}.{sub}]" for sub in sorted(subcommands))]
+                         if subcommands else [])
+            raise _unknown(where, sorted(options), "; or ".join(expected)
+                           or f"none: `harness {name.replace('.', ' ')}` has no options")
 
 
 def _map_for(command: click.Command, table: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:

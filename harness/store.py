@@ -87,13 +87,27 @@ class Store:
 
     def __init__(self, home: Path) -> None:
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "harness.sqlite"
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
-        self._migrate()
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file on the way, or no permission: the user picked the folder
+            raise HarnessError(f"run store folder {self.home}: cannot be created "
+                               f"({exc.strerror or exc}); pass another --home or set "
+                               "HARNESS_HOME") from None
+        try:
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        except sqlite3.Error as exc:  # a folder of that name, or no permission
+            raise HarnessError(f"{self.path}: cannot open the run store ({exc}); pass another "
+                               "--home or set HARNESS_HOME") from None
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(SCHEMA)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:  # not a SQLite file, or one it cannot write
+            self._conn.close()
+            raise HarnessError(f"{self.path}: not a usable run store ({exc}); pass another "
+                               "--home or set HARNESS_HOME") from None
         self._lock = threading.Lock()
 
     def _migrate(self) -> None:

@@ -26,6 +26,17 @@ def test_help_lists_the_commands() -> None:
         assert name in result.output
 
 
+@pytest.mark.parametrize("module", ["harness", "harness.cli"])
+def test_python_dash_m_is_the_harness_command(module: str) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage: harness" in proc.stdout and "run" in proc.stdout
+
+
 def test_tasks_list_and_filters() -> None:
     result = invoke("tasks", "list", "--tasks-dir", str(TASKS_DIR), "--json")
     rows = [json.loads(line) for line in result.output.splitlines()]
@@ -177,3 +188,100 @@ def test_errors_exit_with_their_own_code_and_no_traceback(error: HarnessError, c
     result = CliRunner().invoke(root, ["fail"])
     assert result.exit_code == code
     assert str(error) in result.output and "Traceback" not in result.output
+
+
+def test_a_bad_home_is_one_clear_line_before_anything_starts(tmp_path: Path) -> None:
+    """--home under a file, or a file that is no SQLite store: the flag or the store's path is
+    named, with no traceback; `report` on a mistyped --home creates no empty store."""
+    code = tmp_path / "a.py"
+    code.write_text("def sort_ints(xs):\n    return sorted(xs)\n")
+    under_a_file = str(code / "home")
+    for args in (["report", "run-x"], ["eval", "--task", "sort_ints", str(code)]):
+        result = invoke(*args, "--home", under_a_file, "--tasks-dir", str(TASKS_DIR))
+        assert result.exit_code == 2 and "Invalid value for '--home'" in result.output
+        assert f"{code} is a file, not a folder" in result.output
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "harness.sqlite").write_text("not a database")
+    for args in (["report", "run-x"], ["compare", "run-a", "run-b"],
+                 ["eval", "--task", "sort_ints", str(code), "--tasks-dir", str(TASKS_DIR)]):
+        result = invoke(*args, "--home", str(corrupt))
+        assert result.exit_code == 1, result.output
+        assert f"{corrupt / 'harness.sqlite'}: not a usable run store" in result.output
+        assert "Traceback" not in result.output and "starting sandbox" not in result.output
+    mistyped = invoke("report", "run-x", "--home", str(tmp_path / "typo"))
+    assert mistyped.exit_code == 1 and "no run store at" in mistyped.output
+    assert not (tmp_path / "typo").exists()
+
+
+def test_the_store_itself_names_a_home_it_cannot_use(tmp_path: Path) -> None:
+    """The library (harness.run, harness.evaluate) gets the same errors as the CLI."""
+    from harness.store import Store
+
+    (tmp_path / "file").write_text("")
+    with pytest.raises(HarnessError, match=r"run store folder .*file/home: cannot be created"):
+        Store(tmp_path / "file" / "home")
+    (tmp_path / "dir" / "harness.sqlite").mkdir(parents=True)
+    with pytest.raises(HarnessError, match="cannot open the run store"):
+        Store(tmp_path / "dir")
+
+
+@pytest.mark.parametrize("args", [
+    ["tasks", "new", "x", "--tasks-dir", "{file}/tasks"],
+    ["tasks", "import", "humaneval", "--dest", "{file}/tasks"],
+    ["publish", "run-x", "--results", "{file}/results"],
+    ["leaderboard", "build", "--out", "{file}/site"],
+    ["sandbox", "bench", "--out", "{file}/sandbox.json"],
+    ["bench", "record", "--table", "{file}/t.jsonl.gz", "--base-url", "http://127.0.0.1:9/v1"],
+    ["bench", "agents", "--out", "{file}/agents"],
+    ["report", "run-x", "--plot", "{file}/curve.png"],
+])
+def test_an_output_path_under_a_file_is_refused_before_any_work(tmp_path: Path,
+                                                                 args: list[str]) -> None:
+    """Found when the folder is made, after the work, it was a traceback and lost the work."""
+    file = tmp_path / "file"
+    file.write_text("")
+    result = invoke(*(a.format(file=file) for a in args))
+    assert result.exit_code == 2, result.output
+    assert f"{file} is a file, not a folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_templates_list_rejects_an_unknown_preset_before_printing() -> None:
+    result = invoke("templates", "list", "--preset", "nope")
+    assert result.exit_code == 1 and result.output.startswith("Error: unknown preset 'nope'")
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ("tasks_dir = 5", "key 'tasks_dir' is a path and must be a string in quotes, got 5"),
+    ("seed = 1979-05-27", "key 'seed' must be a string, number or true/false"),
+    ("unknown_key = 1", "unknown key 'unknown_key'; expected an option name some command has"),
+    ("[runn]\nepisodes = 2", "unknown key 'runn' (did you mean 'run'?); expected a command table"),
+    ("[run]\nepisode = 2", "unknown key 'run.episode' (did you mean 'episodes'?)"),
+    ("[tasks.list]\njson = true", "unknown key 'tasks.list.json' (did you mean 'as_json'?)"),
+    ("[run]\nepisodes = [1, 2]", "key 'run.episodes' takes one value, got a list"),
+])
+def test_harness_toml_mistakes_are_named_not_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str], toml: str,
+                                                     message: str) -> None:
+    """Through the console script: a typo in harness.toml was silently ignored, and a path
+    given as a number was a traceback in every command."""
+    from harness.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "harness.toml").write_text(toml + "\n")
+    monkeypatch.setattr("sys.argv", ["harness", "tasks", "list", "--tasks-dir", str(TASKS_DIR)])
+    with pytest.raises(SystemExit) as info:
+        main()
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and f"Error: harness.toml: {message}" in err
+    assert "Traceback" not in err
+
+
+def test_harness_toml_accepts_lists_for_repeatable_and_shared_keys() -> None:
+    from harness.settings import default_map
+
+    mapping = default_map(cli, {"base_url": ["http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"],
+                                "tasks": {"list": {"as_json": True, "tags": ["dp"]}}})
+    assert mapping["run"]["base_url"] == ["http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"]
+    assert mapping["tasks"]["list"]["tags"] == ["dp"]

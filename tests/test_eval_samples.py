@@ -334,6 +334,21 @@ def test_evaluate_samples_uses_the_execution_cache(tmp_path: Path) -> None:
     assert not default_out(path).exists()
 
 
+def test_an_out_file_in_a_missing_folder_is_refused_before_grading(tmp_path: Path) -> None:
+    """Found after grading, it was a traceback and every result was lost."""
+    from click.testing import CliRunner
+
+    from harness.cli import cli
+
+    path = write_samples(tmp_path / "s.jsonl", [{"task_id": "sort_ints", "completion": SORT}])
+    out = tmp_path / "nowhere" / "results.jsonl"
+    result = CliRunner().invoke(cli, ["eval", "--samples", str(path), "--out", str(out),
+                                      "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path / "h")])
+    assert result.exit_code == 1, result.output
+    assert f"--out {out}: {out.parent} does not exist" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "h").exists()
+
+
 @pytest.mark.docker
 def test_eval_samples_through_the_cli(tmp_path: Path) -> None:
     from click.testing import CliRunner

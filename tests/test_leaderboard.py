@@ -678,6 +678,22 @@ def test_check_fails_on_a_missing_sample_and_a_bad_field(lab: Lab, tmp_path: Pat
     assert f"{other}: samples.jsonl line 3: field 'passed' must be an integer" in out
 
 
+def test_check_names_a_samples_file_that_is_not_utf8(tmp_path: Path) -> None:
+    """A results repository may receive any file: a binary samples.jsonl was a traceback."""
+    from harness.leaderboard import SCHEMA
+
+    folder = tmp_path / "results" / "run-x"
+    folder.mkdir(parents=True)
+    run = {"schema": SCHEMA, "run_id": "run-x", "name": "x", "provenance": {}, "summary": {},
+           "per_task": {}, "per_template": {}, "best": {}, "evaluation": None}
+    (folder / "run.json").write_text(json.dumps(run))
+    (folder / "samples.jsonl").write_bytes(b"\xff\xfe{}\n")
+    result = invoke("leaderboard", "build", "--results", tmp_path / "results", "--check")
+    assert result.exit_code == 1, result.output
+    assert "run-x: samples.jsonl is not UTF-8 text" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_check_on_an_empty_or_missing_results_dir(tmp_path: Path) -> None:
     assert "ok: 0 runs" in invoke("leaderboard", "build", "--results", tmp_path, "--check").output
     missing = invoke("leaderboard", "build", "--results", tmp_path / "nope", "--check")

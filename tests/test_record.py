@@ -62,6 +62,30 @@ def test_record_writes_a_balanced_table_and_resumes_for_free(tmp_path: Path) -> 
             assert len(handle.readlines()) == 32
 
 
+def test_record_never_overwrites_a_table_it_cannot_resume(tmp_path: Path) -> None:
+    """Another model's recording, or a file that is no table, at --table was silently replaced
+    by the new recording; now it is an error that says what differs, and the file is kept."""
+    table = tmp_path / "t.jsonl.gz"
+    with FakeOpenAI(script) as fake:
+        args = ["bench", "record", "--table", str(table), "--task", "sort_ints", "--preset", "quick",
+                "--template", "bare", "--samples", "1", "--temperature", "0.8",
+                "--base-url", fake.base_url, "--tasks-dir", str(TASKS_DIR),
+                "--home", str(tmp_path / "h")]
+        assert CliRunner().invoke(cli, [*args, "--model", "fake"]).exit_code == 0
+        recorded = table.read_bytes()
+        other = CliRunner().invoke(cli, [*args, "--model", "other"])
+        assert other.exit_code == 1, other.output
+        assert (f"{table}: holds a recording that differs from this one (model 'fake' -> "
+                "'other')") in other.output
+        assert table.read_bytes() == recorded and len(fake.requests) == 1
+        notes = tmp_path / "notes.json"
+        notes.write_text('{"mine": true}\n')
+        stray = [a if a != str(table) else str(notes) for a in args]
+        result = CliRunner().invoke(cli, [*stray, "--model", "fake"])
+        assert result.exit_code == 1 and "not a recording this command can resume" in result.output
+        assert notes.read_text() == '{"mine": true}\n' and "Traceback" not in result.output
+
+
 WRONG = "def sort_ints(xs):\n    return list(xs)\n"  # fails every unsorted visible example
 
 

@@ -84,6 +84,16 @@ def test_load_errors_say_what_to_do(tmp_path: Path, table: AnswerTable) -> None:
         load_table(holes)
 
 
+def test_a_table_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    """`bench agents --table` on a binary file was a UnicodeDecodeError traceback."""
+    binary = tmp_path / "table.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00not text\n")
+    result = CliRunner().invoke(cli, ["bench", "agents", "--table", str(binary),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert f"{binary}: not UTF-8 text" in result.output and "Traceback" not in result.output
+
+
 def test_pulls_draw_without_replacement_then_count_reuse(table: AnswerTable) -> None:
     env = ReplayEnv(table, "partial", seed=3)
     cell = table.cell(TASKS[0].name, TEMPLATES[2])

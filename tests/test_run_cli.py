@@ -41,6 +41,29 @@ def test_run_rejects_bad_names_clearly(tmp_path: Path, args: list[str], message:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("options", "message"), [
+    (["--agent", "epsilon_greedy", "--agent-opt", "epsilon=abc"],
+     "--agent-opt epsilon=abc: option epsilon of agent 'epsilon_greedy' expects a number, got 'abc'"),
+    (["--agent", "ucb1", "--agent-opt", "nope=1"], "agent 'ucb1' has no option nope"),
+])
+def test_run_rejects_bad_agent_options_before_anything_starts(tmp_path: Path, options: list[str],
+                                                              message: str) -> None:
+    """A bad --agent-opt was found only once the endpoint and the sandbox had started, and
+    its message named neither the flag nor the option."""
+    result = invoke("run", "--task", "sort_ints", *options, "--base-url", "http://127.0.0.1:9/v1",
+                    "--model", "fake", "--tasks-dir", str(TASKS_DIR), "--home", str(tmp_path))
+    assert result.exit_code == 1 and message in result.output
+    assert "starting sandbox" not in result.output and "Traceback" not in result.output
+
+
+def test_report_rejects_a_plot_it_cannot_write_before_printing(tmp_path: Path) -> None:
+    """An unknown image type was a matplotlib traceback after the whole report had printed."""
+    for plot in ("curve.txt", "curve"):
+        result = invoke("report", "run-x", "--plot", str(tmp_path / plot), "--home", str(tmp_path))
+        assert result.exit_code == 2 and "Invalid value for '--plot'" in result.output
+        assert "must end in an image format such as .png" in result.output
+
+
 @pytest.mark.docker
 def test_second_identical_run_costs_nothing(tmp_path: Path) -> None:
     with FakeOpenAI(lambda body, i: (200, completion(GOOD))) as fake:

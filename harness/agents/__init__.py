@@ -92,7 +92,11 @@ def _coerce(value: Any, annotation: Any) -> Any:
             return kind(value)
         except (TypeError, ValueError):
             continue
-    raise HarnessError(f"cannot read '{value}' as {annotation}")
+    readable = {bool: "true or false", int: "an integer", float: "a number", str: "text"}
+    names = [readable.get(k, getattr(k, "__name__", str(k))) for k in kinds]
+    if union and type(None) in typing.get_args(annotation):
+        names.append("none")
+    raise HarnessError(f"expects {' or '.join(names)}")
 
 
 def make_config(name: str, **overrides: Any) -> Any:
@@ -106,7 +110,13 @@ def make_config(name: str, **overrides: Any) -> Any:
             f"{', '.join(fields) or 'none'}"
         )
     hints = typing.get_type_hints(config_cls)
-    values = {key: _coerce(value, hints[key]) for key, value in overrides.items()}
+    values = {}
+    for key, value in overrides.items():
+        try:
+            values[key] = _coerce(value, hints[key])
+        except HarnessError as exc:
+            raise HarnessError(f"--agent-opt {key}={value}: option {key} of agent '{name}' "
+                               f"{exc}, got '{value}'") from None
     return dataclasses.replace(config_cls(), **values)
 
 

@@ -97,22 +97,42 @@ def prompts_digest(tasks: list[Task], space: TemplateSpace, templates: tuple[str
     return digest.hexdigest()[:16]
 
 
+RESUMED_ON = ("model", "endpoint", "prompts", "repair_turn")
+"""Meta fields (with the plan's sampling parameters) a table must share to be resumed."""
+
+
 def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[str, Any]]:
     """Rows of an earlier recording of the same plan, model and prompts that are still valid:
-    a table committed from another machine resumes without its run store."""
+    a table committed from another machine resumes without its run store. Any other file at
+    `path` is an error, never overwritten: what was recorded is not lost."""
     meta_path = path.with_name(path.name.removesuffix(".jsonl.gz") + ".meta.json")
-    if not path.exists() or not meta_path.exists():
+    if not path.exists():
         return []
-    old = json.loads(meta_path.read_text())
+    keep = "pass another --table FILE, or move this file away to record afresh"
+    if not meta_path.is_file():
+        raise HarnessError(f"{path}: the file exists but has no {meta_path.name} beside it, so "
+                           f"it is not a recording this command can resume; {keep}")
+    try:
+        old = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(old, dict) or not isinstance(old.get("plan", {}), dict):
+            raise ValueError(f"{meta_path.name} is not a recording's meta object")
+        hashes = {t.name: t.hash for t in tasks}
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+        rows = [r for r in rows if hashes.get(r["task"]) == r["task_hash"] and "code" in r]
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # not a gzip JSONL table
+        raise HarnessError(f"{path}: not a response table this command can resume "
+                           f"({type(exc).__name__}: {exc}); {keep}") from None
     now = json.loads(json.dumps(meta))  # as it would read back (tuples become lists)
-    same = all(old.get(k) == now.get(k) for k in ("model", "endpoint", "prompts", "repair_turn")) and \
-        old.get("plan", {}).get("params") == now["plan"]["params"]
-    if not same:
-        return []
-    hashes = {t.name: t.hash for t in tasks}
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    return [r for r in rows if hashes.get(r["task"]) == r["task_hash"] and "code" in r]
+    differ = [f"{k} {old.get(k)!r} -> {now.get(k)!r}" for k in RESUMED_ON
+              if old.get(k) != now.get(k)]
+    if (params := old.get("plan", {}).get("params")) != now["plan"]["params"]:
+        differ.append(f"plan.params {params!r} -> {now['plan']['params']!r}")
+    if differ:
+        raise HarnessError(f"{path}: holds a recording that differs from this one ("
+                           f"{'; '.join(differ)}): its rows cannot be reused, and are not "
+                           f"overwritten; {keep}")
+    return rows
 
 
 def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) -> None:

@@ -60,8 +60,8 @@ def read_rows(path: Path | str) -> tuple[list[GradedAnswer], dict[str, Any]]:
     meta: dict[str, Any] = {}
     if (mp := meta_path(path)).is_file():
         try:
-            meta = json.loads(mp.read_text())
-        except json.JSONDecodeError as exc:
+            meta = json.loads(mp.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise HarnessError(f"{mp}: invalid JSON ({exc})") from None
     rows: list[GradedAnswer] = []
     try:
@@ -78,6 +78,9 @@ def read_rows(path: Path | str) -> tuple[list[GradedAnswer], dict[str, Any]]:
                 rows.append(GradedAnswer.from_dict(data, f"{path}:{number}"))
     except (OSError, EOFError) as exc:  # a truncated or non-gzip file
         raise HarnessError(f"{path}: cannot be read ({exc})") from None
+    except UnicodeDecodeError as exc:  # json.JSONDecodeError is caught above, per line
+        raise HarnessError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected "
+                           "JSON lines of a response table") from None
     return rows, meta
 
 

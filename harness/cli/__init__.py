@@ -44,13 +44,13 @@ def main() -> None:
     from harness.settings import CONFIG_FILE, default_map, load_config
 
     try:
-        config = load_config(Path(CONFIG_FILE))
+        defaults = default_map(cli, load_config(Path(CONFIG_FILE)))
     except HarnessError as exc:
         from harness.console import plain
 
         click.echo(f"Error: {plain(str(exc)).plain}", err=True)
         sys.exit(2)
-    cli.main(default_map=default_map(cli, config), prog_name="harness")
+    cli.main(default_map=defaults, prog_name="harness")
 
 
 def _add_commands(root: click.Group) -> None:

@@ -16,6 +16,7 @@ from harness.cli.options import (
     executor_config,
     executor_options,
     home_option,
+    path_to_write,
     sandbox_options,
     tasks_dir_option,
 )
@@ -44,6 +45,7 @@ def bench() -> None:
               "(classic replay) or calls per template x temperature cell (strategy replay).  "
               "[default: 10 classic; 5 strategies, the answers a cell deals when 5 of 10 are held out]")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              callback=path_to_write,
               help="Where agents.json and the PNG plots go.  [default: bench/results/agents "
               "(classic), bench/results/strategies (strategies)]")
 @tasks_dir_option
@@ -142,7 +144,8 @@ def print_agents_replay(replay: AgentsReplay, tasks_dir: Path, out: Console) -> 
 
 @bench.command("record")
 @click.option("--table", "table_path", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("bench/tables/responses_v2.jsonl.gz"), show_default=True)
+              default=Path("bench/tables/responses_v2.jsonl.gz"), show_default=True,
+              callback=path_to_write)
 @click.option("--task", "tasks", multiple=True, help="Task (repeatable; default: a mid-band dozen).")
 @click.option("--preset", default="content", show_default=True, help="Templates to record.")
 @click.option("--template", "templates", multiple=True,

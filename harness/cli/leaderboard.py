@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.cli import HarnessGroup
-from harness.cli.options import home_option, tasks_dir_option
+from harness.cli.options import home_option, path_to_write, tasks_dir_option
 
 if TYPE_CHECKING:
     from harness.leaderboard.check import VerifiedRun
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @click.option("--name", default=None,
               help="Display name on the leaderboard (default: model / agent).")
 @click.option("--results", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("leaderboard/results"), show_default=True,
+              default=Path("leaderboard/results"), show_default=True, callback=path_to_write,
               help="Results directory to publish into.")
 @tasks_dir_option
 @home_option
@@ -41,7 +41,8 @@ def leaderboard() -> None:
 @click.option("--results", type=click.Path(path_type=Path, file_okay=False),
               default=Path("leaderboard/results"), show_default=True, help="Published results.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("leaderboard/site"), show_default=True, help="Where to write the site.")
+              default=Path("leaderboard/site"), show_default=True, callback=path_to_write,
+              help="Where to write the site.")
 @click.option("--check", "check_only", is_flag=True,
               help="Only recompute and verify every claimed score (for CI of a results repository).")
 @click.option("--regrade", is_flag=True,

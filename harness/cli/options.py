@@ -36,6 +36,17 @@ def _task_search(ctx: click.Context, param: click.Parameter, value: Path | None)
     return task_sources(value, explicit_label=label)
 
 
+def path_to_write(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A file or folder the command writes (creating folders on the way): a file standing where
+    one of those folders should be is a mistake to report now, not after the work is done."""
+    if value is None:
+        return None
+    on_the_way = next((p for p in value.parents if p.exists()), None)
+    if on_the_way is not None and not on_the_way.is_dir():
+        raise click.BadParameter(f"'{value}': {on_the_way} is a file, not a folder", ctx, param)
+    return value
+
+
 def tasks_dir_option(func: F) -> F:
     """--tasks-dir: where task folders are read from; the command gets a TaskSearch."""
     return click.option(
@@ -50,7 +61,7 @@ def new_tasks_dir_option(func: F) -> F:
     """--tasks-dir as given (None when not): `tasks new` may create the folder."""
     return click.option(
         "--tasks-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-        envvar="HARNESS_TASKS_DIR",
+        envvar="HARNESS_TASKS_DIR", callback=path_to_write,
         help="Folder to create the task in [default: $HARNESS_TASKS_DIR, else ./tasks].",
     )(func)
 
@@ -59,7 +70,8 @@ def home_option(func: F) -> F:
     """--home: the run store, shared by every command that caches or records."""
     return click.option(
         "--home", type=click.Path(path_type=Path, file_okay=False), default=Path(".harness"),
-        envvar="HARNESS_HOME", show_default=True, help="Run store folder (SQLite, caches, policies).",
+        envvar="HARNESS_HOME", show_default=True, callback=path_to_write,
+        help="Run store folder (SQLite, caches, policies).",
     )(func)
 
 

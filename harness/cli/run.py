@@ -16,6 +16,7 @@ from harness.cli.options import (
     executor_options,
     home_option,
     invoked_command,
+    path_to_write,
     sandbox_options,
     tasks_dir_option,
 )
@@ -115,9 +116,24 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], suite: str | None, ag
         raise SystemExit(130)
 
 
+def plot_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """--plot must end in an image format matplotlib writes (checked before the report prints)."""
+    value = path_to_write(ctx, param, value)
+    if value is None:
+        return None
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if value.suffix.lower().lstrip(".") not in kinds:
+        raise click.BadParameter(f"'{value}' must end in an image format such as .png, .svg or "
+                                 f".pdf (one of: {', '.join(sorted(kinds))})", ctx, param)
+    return value
+
+
 @click.command("report")
 @click.argument("run_id", metavar="RUN")
 @click.option("--plot", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              callback=plot_path,
               help="Where to write the learning-curve PNG (default: HOME/reports/RUN.png).")
 @tasks_dir_option
 @home_option
@@ -132,6 +148,9 @@ def report_cmd(run_id: str, plot: Path | None, tasks_dir: Path, home: Path) -> N
     from harness.store import Store
     from harness.tasks.load import find_task
 
+    if not (home / "harness.sqlite").is_file():  # a mistyped --home: create no empty store
+        raise HarnessError(f"no run store at {home / 'harness.sqlite'} (pass --home or set "
+                           "HARNESS_HOME)")
     store = Store(home)
     run = store.get_run(run_id)
     if run is None:

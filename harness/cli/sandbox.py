@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from harness.cli import HarnessGroup
-from harness.cli.options import sandbox_options, tasks_dir_option
+from harness.cli.options import path_to_write, sandbox_options, tasks_dir_option
 
 
 @click.group(cls=HarnessGroup)
@@ -55,7 +55,7 @@ def sandbox_doctor() -> None:
 @click.option("--docker-programs", type=click.IntRange(2, 500), default=24, show_default=True,
               help="Programs graded with one `docker run` each (slow).")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("bench/results/sandbox.json"), show_default=True,
+              default=Path("bench/results/sandbox.json"), show_default=True, callback=path_to_write,
               help="Where the figures are written (with the commit and command that made them).")
 @tasks_dir_option
 @sandbox_options

@@ -17,6 +17,7 @@ from harness.cli import HarnessGroup
 from harness.cli.options import (
     home_option,
     new_tasks_dir_option,
+    path_to_write,
     sandbox_options,
     tasks_dir_option,
 )
@@ -173,7 +174,7 @@ def check_table(checks: list[TaskCheck]) -> Table:
 @tasks.command("import")
 @click.argument("source", type=click.Choice(TASK_SOURCES), metavar="SOURCE")
 @click.option("--dest", type=click.Path(path_type=Path, file_okay=False), default=Path("tasks"),
-              envvar="HARNESS_TASKS_DIR", show_default=True,
+              envvar="HARNESS_TASKS_DIR", show_default=True, callback=path_to_write,
               help="Folder to write the task folders into (the tasks dir by default).")
 @click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
 def tasks_import(source: str, dest: Path, as_json: bool) -> None:

@@ -27,6 +27,7 @@ def templates_list(preset: str | None) -> None:
     from harness.prompts.components import COMPONENTS, NAMED, PRESETS
     from harness.prompts.space import default_space
 
+    arm_ids = strategy_space(preset, 0.8).ids if preset else ()  # an unknown preset: before any table
     out = console()
     comp = Table(title="components (a factored template picks one option of each)")
     for col in ("key", "component", "options"):
@@ -64,7 +65,7 @@ def templates_list(preset: str | None) -> None:
         arms = Table(title=f"arms of preset {preset}")
         for col in ("arm", "name", "id"):
             arms.add_column(col, overflow="fold")
-        for i, arm_id in enumerate(strategy_space(preset, 0.8).ids):
+        for i, arm_id in enumerate(arm_ids):
             arms.add_row(str(i), strategy_name(arm_id), arm_id)
         out.print(arms)
 

@@ -35,10 +35,10 @@ def evaluate_files(task_name: str, files: Sequence[Path], tasks_dir: Path, home:
 
     task = find_task(tasks_dir, task_name)
     codes = [read_code(path) for path in files]
+    store = Store(home) if use_cache else None  # a bad --home is reported before Docker starts
     log("starting sandbox")
     sandbox = open_sandbox(SandboxConfig(workers=min(workers, len(codes))), log=log,
                            executor=executor)
-    store = Store(home) if use_cache else None
     grader = Grader(sandbox, store)
     try:
         return task, grader.grade_many([(task, code) for code in codes])

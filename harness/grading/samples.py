@@ -385,7 +385,12 @@ def grade_samples(plan: SamplesPlan, grader: Grader, ks: Iterable[int] = KS,
         records.append({**sample.record, "result": humaneval_result(result), "passed": ok,
                         "harness": {"task": task.name, "task_hash": task.hash,
                                     **result.to_dict()}})
-    _write_jsonl(out, records)
+    try:
+        _write_jsonl(out, records)
+    except OSError as exc:
+        raise SamplesError(f"{out}: cannot write the results file ({exc.strerror or exc}); pass "
+                           "--out FILE in a folder you can write (with the cache on, a retry "
+                           "grades nothing again)") from None
     totals = [len(flags) for flags in per_task.values()]
     return SamplesReport(
         path=plan.path, out_path=out,
@@ -409,10 +414,15 @@ def evaluate_samples(path: Path, tasks_dir: Path, home: Path, workers: int, *,
     from harness.store import Store
 
     plan = plan_samples(path, tasks_dir)  # a user mistake is reported before Docker starts
+    results = out if out is not None else default_out(path)
+    if not results.parent.is_dir():  # found out after grading, every result would be lost
+        why = "is not a folder" if results.parent.exists() else "does not exist"
+        raise SamplesError(f"--out {results}: {results.parent} {why}; pass --out FILE in an "
+                           "existing folder")
     programs = len(plan.programs()[0])
+    store = Store(home) if use_cache else None
     sandbox = open_sandbox(SandboxConfig(workers=max(1, min(workers, programs))), log=log,
                            executor=executor)
-    store = Store(home) if use_cache else None
     grader = Grader(sandbox, store)
     try:
         return grade_samples(plan, grader, ks, out, on_progress)

@@ -183,7 +183,11 @@ def load_run(folder: Path) -> PublishedRun:
     if run["evaluation"] is not None and not isinstance(run["evaluation"], dict):
         raise HarnessError(f"{run_id}: run.json field 'evaluation' must be an object or null")
     samples, numbers = [], []
-    text = samples_path.read_text(encoding="utf-8")
+    try:
+        text = samples_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise HarnessError(f"{run_id}: samples.jsonl is not UTF-8 text ({exc.reason} at byte "
+                           f"{exc.start})") from None
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             samples.append(SampleRecord.from_json(line, f"{run_id}: samples.jsonl line {number}"))

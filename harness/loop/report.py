@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.loop.evaluation import Evaluation, evaluate
 from harness.sample import Sample
 from harness.stats import best_template, group_stats
@@ -128,7 +129,14 @@ def learning_curve(rows: Sequence[Sample], path: Path, title: str,
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
+    except OSError as exc:  # a file where the folder should be, or no permission
+        why = ("a file stands where a folder should be"
+               if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror or exc)
+        raise HarnessError(f"{path}: cannot write the learning curve ({why}); pass --plot "
+                           "FILE.png in a folder you can write") from None
+    finally:
+        plt.close(fig)
     return path

@@ -40,11 +40,11 @@ def choose_space(options: RunOptions) -> StrategySpace:
 
 
 def validate_names(options: RunOptions) -> None:
-    """Fail on unknown agent or reward before anything slow starts."""
-    from harness.agents import agent_class
+    """Fail on an unknown agent, agent option or reward before anything slow starts."""
+    from harness.agents import make_config
     from harness.grading.rewards import get_reward
 
-    agent_class(options.agent)
+    make_config(options.agent, **dict(options.agent_options))
     get_reward(options.reward)
 
 

@@ -90,8 +90,9 @@ def check_grader(home: Path, workers: int,
     from harness.sandbox.pool import SandboxConfig
     from harness.store import Store
 
+    store = Store(home)  # a bad --home is reported before Docker starts
     sandbox = open_sandbox(SandboxConfig(workers=workers), log=log)
-    grader = Grader(sandbox, Store(home))
+    grader = Grader(sandbox, store)
     try:
         yield grader
     finally:
