@@ -25,6 +25,18 @@ from harness.tasks.suites import describe_suites
 
 _RUN = RunOptions()
 _PARAMS = _RUN.params
+RECORDED = ("tasks", "tags", "suite", "agent", "agent_options", "episodes", "samples", "reward",
+            "seed", "preset", "template_ids", "template", "call_price", "eval_samples",
+            "temperature", "max_tokens", "fresh")
+"""`run` options a run records when it starts: a resumed run keeps its own, so giving one with
+--resume is a mistake (the endpoint, store, sandbox and executor options still apply)."""
+
+
+def recorded_options_given(ctx: click.Context) -> list[str]:
+    """The recorded options typed on this command line, as flags."""
+    flags = {p.name: p.opts[0] for p in ctx.command.params if p.name}
+    return [flags[name] for name in RECORDED
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
 
 
 def agent_option_pairs(ctx: click.Context, param: click.Parameter,
@@ -99,6 +111,9 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], suite: str | None, ag
     if not tasks and not tags and not suite and not resume:
         raise click.UsageError("choose tasks with --task NAME, --tag TAG or --suite NAME "
                                "(or --resume RUN)")
+    if resume and (given := recorded_options_given(click.get_current_context())):
+        raise click.UsageError(f"--resume {resume} continues the run with the settings it recorded; "
+                               f"drop {', '.join(given)} (or leave out --resume to start a new run)")
     chosen = tuple(t.strip() for t in template_ids.split(",") if t.strip()) if template_ids else ()
     options = RunOptions(
         tasks=tasks, tags=tags, suite=suite, agent="fixed" if template else agent,
