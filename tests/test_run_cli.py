@@ -31,6 +31,7 @@ def invoke(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
     (["--task", "sort_ints", "--template", "t9-x"], "unknown template 't9-x'"),
     (["--task", "sort_ints", "--preset", "nope"], "unknown preset 'nope'"),
     (["--resume", "run-000"], "no run 'run-000'"),
+    (["--task", "sort_ints", "--templates", " , "], "names no template"),
     (["--resume", "run-000", "--task", "sort_ints", "--episodes", "3"],
      "continues the run with the settings it recorded; drop --task, --episodes"),
     (["--task", "sort_ints", "--base-url", "http://127.0.0.1:9/v1"], "--model"),

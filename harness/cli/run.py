@@ -115,6 +115,9 @@ def run_cmd(tasks: tuple[str, ...], tags: tuple[str, ...], suite: str | None, ag
         raise click.UsageError(f"--resume {resume} continues the run with the settings it recorded; "
                                f"drop {', '.join(given)} (or leave out --resume to start a new run)")
     chosen = tuple(t.strip() for t in template_ids.split(",") if t.strip()) if template_ids else ()
+    if template_ids is not None and not chosen:
+        raise click.BadParameter(f"'{template_ids}' names no template; expected comma-separated "
+                                 "template or strategy ids", param_hint="--templates")
     options = RunOptions(
         tasks=tasks, tags=tags, suite=suite, agent="fixed" if template else agent,
         episodes=episodes, samples=samples, reward=reward, seed=seed, preset=preset,
