@@ -12,9 +12,10 @@ from harness.compare.report import curves, rows
 
 
 def write_plot(data: Mapping[str, Any], path: Path) -> Path | None:
-    """Left: each tuned run's best-so-far own score against task-model calls spent. Right: the
-    held-out reward of every method on fresh answers, with its 95% interval against the default
-    template, and the default's level. None when nothing is evaluated yet."""
+    """Left: each tuned run's best-so-far own score against task-model calls spent. Right: each
+    method's held-out reward on fresh answers minus the default template's, paired per task and
+    seed, with its 95% interval (the difference is what the interval is of), labelled with the
+    reward itself and what an answer costs. None when nothing is evaluated yet."""
     table = rows(data)
     if not table:
         return None
@@ -37,19 +38,22 @@ def write_plot(data: Mapping[str, Any], path: Path) -> Path | None:
     if labelled:
         tuning.legend(fontsize=8)
 
-    names = [f"{r.method}\n(b{r.budget}, {r.seeds} seed{'s' * (r.seeds != 1)})" for r in table]
     default = next((r.reward for r in table if r.method == "default"), None)
-    for i, r in enumerate(table):
-        low = high = 0.0
-        if r.reward_vs_default is not None:  # the paired interval, placed around this method's mean
-            low = max(0.0, r.reward_vs_default.diff - r.reward_vs_default.low)
-            high = max(0.0, r.reward_vs_default.high - r.reward_vs_default.diff)
-        heldout.errorbar(i, r.reward, yerr=[[low], [high]], fmt="o", capsize=4,
-                         color="black" if r.method == "default" else colour.get(r.method, "grey"))
-    if default is not None:
-        heldout.axhline(default, color="black", linestyle="--", linewidth=1, label="default template")
-        heldout.legend(fontsize=8)
-    heldout.set_xticks(range(len(table)), names, fontsize=8)
-    heldout.set_ylabel("partial reward, fresh answers (held-out tasks)")
-    heldout.set_title("what it got on tasks it never saw")
+    paired = [r for r in table if r.reward_vs_default is not None]
+    for i, r in enumerate(paired):
+        u = r.reward_vs_default
+        assert u is not None
+        heldout.errorbar(i, u.diff, yerr=[[u.diff - u.low], [u.high - u.diff]], fmt="o", capsize=4,
+                         color=colour.get(r.method, "grey"))
+        heldout.annotate(f"{r.reward:.3f} at {r.calls_per_answer:.2f} calls/answer", (i, u.high),
+                         textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    heldout.axhline(0, color="black", linestyle="--", linewidth=1,
+                    label="default template" + ("" if default is None else f" ({default:.3f})"))
+    heldout.legend(fontsize=8, loc="best")
+    heldout.margins(y=0.15)  # room for the labels above the bars
+    heldout.set_xticks(range(len(paired)), [f"{r.method}\n(b{r.budget}, {r.seeds} seed"
+                                            f"{'s' * (r.seeds != 1)})" for r in paired], fontsize=8)
+    heldout.set_xlim(-0.6, max(0.6, len(paired) - 0.4))
+    heldout.set_ylabel("partial reward - default's, paired (95% interval)")
+    heldout.set_title("what it got on tasks it never saw (fresh answers)")
     return save(fig, path)
