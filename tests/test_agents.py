@@ -185,7 +185,30 @@ def test_registry_errors_and_options() -> None:
         make_agent("fixed", SPACE, N_FEATURES, arm="zzz")
     assert make_agent("successive_halving", SPACE, N_FEATURES, budget="none").config.budget is None  # type: ignore[attr-defined]
     options = dict((name, doc) for name, _, doc in agent_options("ppo"))
-    assert "rollout" in options and options["rollout"]
+    assert "rollout" in options and options["rollout"].endswith("Must be >= 1.")
+
+
+@pytest.mark.parametrize(("agent", "option", "value", "expected"), [
+    ("epsilon_greedy", "epsilon", "5", "must be in [0, 1]"),
+    ("epsilon_greedy", "epsilon", "-0.1", "must be in [0, 1]"),
+    ("ppo", "lr", "0", "must be > 0"),
+    ("ppo", "rollout", "0", "must be >= 1"),
+    ("successive_halving", "eta", "1", "must be >= 2"),
+    ("linucb", "alpha", "-1", "must be >= 0"),
+])
+def test_agent_options_out_of_range_name_the_option(agent: str, option: str, value: str,
+                                                    expected: str) -> None:
+    """An epsilon of 5 or a learning rate of 0 would run and learn nothing, silently."""
+    with pytest.raises(HarnessError) as caught:
+        make_agent(agent, SPACE, N_FEATURES, **{option: value})
+    assert str(caught.value) == (f"--agent-opt {option}={value}: option {option} of agent "
+                                 f"'{agent}' {expected}, got '{value}'")
+
+
+def test_agent_options_at_the_ends_of_their_range_are_accepted() -> None:
+    assert make_agent("epsilon_greedy", SPACE, N_FEATURES, epsilon="0").config.epsilon == 0  # type: ignore[attr-defined]
+    assert make_agent("epsilon_greedy", SPACE, N_FEATURES, epsilon="1").config.epsilon == 1  # type: ignore[attr-defined]
+    assert make_agent("factored", SPACE, N_FEATURES, arm_var="0").config.arm_var == 0  # type: ignore[attr-defined]
 
 
 def test_importing_agents_does_not_import_torch() -> None:

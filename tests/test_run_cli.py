@@ -48,6 +48,8 @@ def test_run_rejects_bad_names_clearly(tmp_path: Path, args: list[str], message:
     (["--agent", "epsilon_greedy", "--agent-opt", "epsilon=abc"],
      "--agent-opt epsilon=abc: option epsilon of agent 'epsilon_greedy' expects a number, got 'abc'"),
     (["--agent", "ucb1", "--agent-opt", "nope=1"], "agent 'ucb1' has no option nope"),
+    (["--agent", "epsilon_greedy", "--agent-opt", "epsilon=5"],
+     "--agent-opt epsilon=5: option epsilon of agent 'epsilon_greedy' must be in [0, 1], got '5'"),
 ])
 def test_run_rejects_bad_agent_options_before_anything_starts(tmp_path: Path, options: list[str],
                                                               message: str) -> None:

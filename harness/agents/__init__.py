@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.agents.base import AGENTS, Agent, ArmSpace, Context, register_agent
+from harness.agents.base import AGENTS, Agent, ArmSpace, Context, Range, register_agent
 from harness.errors import HarnessError
 
 _LAZY: dict[str, str] = {
@@ -110,10 +110,17 @@ def make_config(name: str, **overrides: Any) -> Any:
             f"{', '.join(fields) or 'none'}"
         )
     hints = typing.get_type_hints(config_cls)
+    extras = typing.get_type_hints(config_cls, include_extras=True)
     values = {}
     for key, value in overrides.items():
         try:
             values[key] = _coerce(value, hints[key])
+            bounds = [m for m in getattr(extras[key], "__metadata__", ()) if isinstance(m, Range)]
+            number = values[key]
+            if isinstance(number, int | float) and not isinstance(number, bool):
+                for bound in bounds:
+                    if not bound.allows(number):
+                        raise HarnessError(f"must be {bound.describe()}")
         except HarnessError as exc:
             raise HarnessError(f"--agent-opt {key}={value}: option {key} of agent '{name}' "
                                f"{exc}, got '{value}'") from None
@@ -149,10 +156,13 @@ def agent_options(name: str) -> list[tuple[str, Any, str]]:
         ):
             docs[node.target.id] = " ".join(str(after.value.value).split())
     defaults = config_cls()
-    return [
-        (f.name, getattr(defaults, f.name), docs.get(f.name, ""))
-        for f in dataclasses.fields(config_cls)
-    ]
+    extras = typing.get_type_hints(config_cls, include_extras=True)
+    out = []
+    for f in dataclasses.fields(config_cls):
+        bounds = [m.describe() for m in getattr(extras[f.name], "__metadata__", ()) if isinstance(m, Range)]
+        doc = " ".join([docs.get(f.name, ""), *(f"Must be {b}." for b in bounds)]).strip()
+        out.append((f.name, getattr(defaults, f.name), doc))
+    return out
 
 
 # --- small helpers shared by the agent files -------------------------------------------

@@ -17,6 +17,36 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Range:
+    """Allowed values of a numeric config field, for `Annotated[float, Range(...)]`: a value a
+    user sets with `--agent-opt` outside it is an error naming the option, not a run that
+    quietly learns nothing (an epsilon of 5, a negative learning rate)."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    """The low end itself is not allowed (a variance or a learning rate must be > 0)."""
+
+    def allows(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.open_low else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    def describe(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"in {'(' if self.open_low else '['}{self.low:g}, {self.high:g}]"
+        if self.low is not None:
+            return f"{'>' if self.open_low else '>='} {self.low:g}"
+        return f"<= {self.high:g}"
+
+
+POSITIVE = Range(0, open_low=True)
+NON_NEGATIVE = Range(0)
+AT_LEAST_ONE = Range(1)
+PROBABILITY = Range(0, 1)
+
+
+@dataclass(frozen=True)
 class ArmSpace:
     """The arms an agent chooses among, and how each factors into prompt components.
 

@@ -7,17 +7,18 @@ choice settles; with many arms use a preset, or lower `initial_value`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 
 from harness.agents import random_argmax
-from harness.agents.base import ArmSpace, Context, register_agent
+from harness.agents.base import PROBABILITY, ArmSpace, Context, register_agent
 from harness.agents.tabular import PerTaskMeans
 
 
 @dataclass(frozen=True)
 class EpsilonGreedyConfig:
-    epsilon: float = 0.1
+    epsilon: Annotated[float, PROBABILITY] = 0.1
     """Probability of a uniformly random arm instead of the greedy one."""
     initial_value: float = 1.0
     """Value of an arm not yet tried on a task; 1.0 (the best reward) tries every arm once."""

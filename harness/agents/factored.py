@@ -45,12 +45,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from harness.agents import check_space, random_argmax, rng_state, set_rng_state, space_state
-from harness.agents.base import Agent, ArmSpace, Context, register_agent
+from harness.agents.base import NON_NEGATIVE, POSITIVE, Agent, ArmSpace, Context, register_agent
 from harness.errors import HarnessError
 
 Pairs = tuple[tuple[int, int], ...]
@@ -60,21 +60,21 @@ Pairs = tuple[tuple[int, int], ...]
 class FactoredConfig:
     """Prior and noise variances (rewards lie in [-0.1, 1]) and which interactions to model."""
 
-    noise_var: float = 0.1
+    noise_var: Annotated[float, POSITIVE] = 0.1
     """Variance of one reward around its arm's mean (a pass/fail reward at 50% has 0.25-0.3;
     smaller trusts each reward more and explores less)."""
-    global_var: float = 1.0
+    global_var: Annotated[float, POSITIVE] = 1.0
     """Prior variance of each shared weight (intercept and effects) before any data."""
-    task_var: float = 0.03
+    task_var: Annotated[float, POSITIVE] = 0.03
     """Prior variance of a task's deviation from each shared effect (0.17 std): how much
     what helps differs between tasks. Smaller pools more, larger learns per task."""
-    task_intercept_var: float = 0.1
+    task_intercept_var: Annotated[float, POSITIVE] = 0.1
     """Prior variance of a task's deviation from the shared intercept: tasks differ much
     more in difficulty than in which option helps."""
-    arm_var: float = 0.01
+    arm_var: Annotated[float, NON_NEGATIVE] = 0.01
     """Prior variance of an arm's reward around what its factors predict, per task; 0 is a
     purely additive model (fastest to learn, but may settle next to the best arm)."""
-    refresh: float = 0.05
+    refresh: Annotated[float, NON_NEGATIVE] = 0.05
     """The other tasks' evidence is recomputed once all tasks' pulls have grown by this
     fraction since it last was (a task's own data is always current); 0 recomputes after
     every reward (exact, slower)."""

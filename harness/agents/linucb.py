@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from harness.agents import check_space, random_argmax, rng_state, set_rng_state, space_state
-from harness.agents.base import Agent, ArmSpace, Context, register_agent
+from harness.agents.base import NON_NEGATIVE, POSITIVE, Agent, ArmSpace, Context, register_agent
 from harness.errors import HarnessError
 
 
 @dataclass(frozen=True)
 class LinUCBConfig:
-    alpha: float = 1.0
+    alpha: Annotated[float, NON_NEGATIVE] = 1.0
     """Width of the confidence bonus alpha*sqrt(x' A^-1 x); larger explores more."""
-    ridge: float = 1.0
+    ridge: Annotated[float, POSITIVE] = 1.0
     """Ridge penalty: A starts as ridge*I, i.e. a zero-mean prior on each arm's weights."""
 
 

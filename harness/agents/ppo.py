@@ -19,40 +19,48 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from harness.agents import check_space, rng_state, set_rng_state, space_state
-from harness.agents.base import Agent, ArmSpace, Context, register_agent
+from harness.agents.base import (
+    AT_LEAST_ONE,
+    NON_NEGATIVE,
+    POSITIVE,
+    Agent,
+    ArmSpace,
+    Context,
+    register_agent,
+)
 from harness.errors import HarnessError
 
 
 @dataclass(frozen=True)
 class PPOConfig:
-    hidden: int = 64
+    hidden: Annotated[int, AT_LEAST_ONE] = 64
     """Width of the two hidden layers of the policy and of the value network."""
-    lr: float = 3e-3
+    lr: Annotated[float, POSITIVE] = 3e-3
     """Adam learning rate."""
-    rollout: int = 32
+    rollout: Annotated[int, AT_LEAST_ONE] = 32
     """Rewards collected before each update."""
-    epochs: int = 4
+    epochs: Annotated[int, AT_LEAST_ONE] = 4
     """Passes over the rollout per update."""
-    minibatch: int = 16
+    minibatch: Annotated[int, AT_LEAST_ONE] = 16
     """Samples per gradient step."""
-    clip: float = 0.2
+    clip: Annotated[float, POSITIVE] = 0.2
     """PPO ratio clipping range."""
-    ent_coef: float = 0.01
+    ent_coef: Annotated[float, NON_NEGATIVE] = 0.01
     """Entropy bonus: keeps exploring until the evidence is strong."""
-    vf_coef: float = 0.5
+    vf_coef: Annotated[float, NON_NEGATIVE] = 0.5
     """Weight of the value (baseline) loss."""
-    max_grad_norm: float = 0.5
+    max_grad_norm: Annotated[float, POSITIVE] = 0.5
     """Gradient clipping."""
     norm_adv: bool = True
     """Normalise advantages per minibatch (reward scale stops mattering)."""
-    threads: int = 1
+    threads: Annotated[int, AT_LEAST_ONE] = 1
     """Torch CPU threads while the agent learns (restored after; 0 = leave as is). The
     networks are tiny: one thread measured 40x faster than two on a busy 2-core machine,
     and the cores belong to the LLM."""

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from harness.agents import check_space, random_argmax, rng_state, set_rng_state, space_state
-from harness.agents.base import Agent, ArmSpace, Context, register_agent
+from harness.agents.base import Agent, ArmSpace, Context, Range, register_agent
 
 
 @dataclass(frozen=True)
 class SuccessiveHalvingConfig:
     budget: int | None = None
     """Pulls per task (episodes x samples); None = open-ended, doubling brackets."""
-    eta: int = 2
+    eta: Annotated[int, Range(2)] = 2
     """Keep the best 1/eta arms each round."""
 
 

@@ -9,12 +9,12 @@ the choice depends on. Sampling makes concurrent choices differ on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from harness.agents import check_space, random_argmax, rng_state, set_rng_state, space_state
-from harness.agents.base import Agent, ArmSpace, Context, register_agent
+from harness.agents.base import POSITIVE, Agent, ArmSpace, Context, register_agent
 from harness.grading.rewards import lowest_reward
 
 
@@ -24,9 +24,9 @@ class ThompsonConfig:
     """Reward mapped to 0 (a failure): the lowest reward of every registered scheme (-0.1)."""
     reward_max: float = 1.0
     """Reward mapped to 1 (a success)."""
-    prior_alpha: float = 1.0
+    prior_alpha: Annotated[float, POSITIVE] = 1.0
     """Beta prior pseudo-successes; (1, 1) is uniform."""
-    prior_beta: float = 1.0
+    prior_beta: Annotated[float, POSITIVE] = 1.0
     """Beta prior pseudo-failures."""
 
 

@@ -7,17 +7,18 @@ concurrent choices spreads over arms instead of repeating the current maximum.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 
 from harness.agents import random_argmax
-from harness.agents.base import ArmSpace, Context, register_agent
+from harness.agents.base import NON_NEGATIVE, ArmSpace, Context, register_agent
 from harness.agents.tabular import PerTaskMeans
 
 
 @dataclass(frozen=True)
 class UCB1Config:
-    c: float = 0.5
+    c: Annotated[float, NON_NEGATIVE] = 0.5
     """Scale of the bonus c*sqrt(2 ln N / n). 1.0 is textbook UCB1 for rewards in [0, 1] but
     over-explores short runs (synthetic 16-arm bandit, 300 pulls a task: mean reward 0.43
     at 1.0, 0.59 at 0.5, both finding the best arm)."""
