@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import LLMError
+from harness.errors import HarnessError
 from harness.llm.client import Endpoint
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -56,10 +56,10 @@ def model_cache_dir() -> Path:
 def describe_endpoint(request: EndpointRequest) -> tuple[str, str]:
     """(model id, endpoint identity) without starting anything: enough to find a stored run."""
     if request.replicas and not request.base_url:
-        raise LLMError("replicas need a first --base-url: it names the endpoint")
+        raise HarnessError("replicas need a first --base-url: it names the endpoint")
     if request.remote:
         if not request.model:
-            raise LLMError("--model (or HARNESS_MODEL) is required with a remote endpoint "
+            raise HarnessError("--model (or HARNESS_MODEL) is required with a remote endpoint "
                            "(--base-url / OPENAI_BASE_URL or --api-key / OPENAI_API_KEY)")
         return request.model, (request.base_url or OPENAI_URL).rstrip("/")
     from harness.llm.models import DEFAULT_MODEL, get_model

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from harness.errors import LLMError
+from harness.errors import HarnessError, LLMError
 
 BLOCK_SIZE = 8 * 1024 * 1024  # stream in 8 MiB blocks: never hold a 1 GB model in memory
 
@@ -93,12 +93,12 @@ MODELS: Mapping[str, ModelSpec] = MappingProxyType(
 
 
 def get_model(model_id: str) -> ModelSpec:
-    """The spec for an embedded model id, or an LLMError listing the known ids."""
+    """The spec for an embedded model id, or an error listing the known ids."""
     try:
         return MODELS[model_id]
     except KeyError:
         known = ", ".join(MODELS)
-        raise LLMError(f"unknown embedded model '{model_id}'; choose one of: {known}") from None
+        raise HarnessError(f"unknown embedded model '{model_id}'; choose one of: {known}") from None
 
 
 def install_command(spec: ModelSpec) -> str:
