@@ -56,9 +56,9 @@ def _unknown(key: str, valid: list[str], what: str) -> HarnessError:
     return HarnessError(f"{CONFIG_FILE}: unknown key '{key}'{hint}; expected {what}")
 
 
-def _check_value(key: str, value: Any, params: list[click.Parameter], shared: bool) -> None:  # noqa: ANN401 - any TOML value
+def _check_value(key: str, value: Any, params: list[click.Parameter]) -> None:  # noqa: ANN401 - any TOML value
     """A string, number or boolean (a list of them for a repeatable option); a path a string."""
-    if isinstance(value, list) and not shared and not any(p.multiple for p in params):
+    if isinstance(value, list) and not any(p.multiple for p in params):
         raise HarnessError(f"{CONFIG_FILE}: key '{key}' takes one value, got a list {value!r}")
     for item in value if isinstance(value, list) else [value]:
         if not isinstance(item, str | int | float | bool):
@@ -84,7 +84,7 @@ def check_config(command: click.Command, config: dict[str, Any], prefix: str = "
                                + ", ".join(f"[{prefix}{name}]" for name in sorted(subcommands)))
             check_config(subcommands[key], value, f"{where}.")
         elif key in options:
-            _check_value(where, value, options[key], shared=not prefix)
+            _check_value(where, value, options[key])
         elif not prefix:
             raise _unknown(where, sorted(options), "an option name some command has (such as "
                            "tasks_dir, home, model) or a command table such as [run]")
@@ -101,7 +101,10 @@ def check_config(command: click.Command, config: dict[str, Any], prefix: str = "
 
 def _map_for(command: click.Command, table: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
     params = {p.name: p for p in command.params if p.name}
-    out: dict[str, Any] = {k: _shaped(params[k], v) for k, v in shared.items() if k in params}
+    # a top-level list goes to the commands where the option is repeatable (`base_url`: run,
+    # bench record), not to one that takes a single value (models check)
+    out: dict[str, Any] = {k: _shaped(params[k], v) for k, v in shared.items()
+                           if k in params and (params[k].multiple or not isinstance(v, list))}
     for key, value in table.items():
         if not isinstance(value, dict) and key in params:
             out[key] = _shaped(params[key], value)

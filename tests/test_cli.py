@@ -260,6 +260,7 @@ def test_templates_list_rejects_an_unknown_preset_before_printing() -> None:
     ("[run]\nepisode = 2", "unknown key 'run.episode' (did you mean 'episodes'?)"),
     ("[tasks.list]\njson = true", "unknown key 'tasks.list.json' (did you mean 'as_json'?)"),
     ("[run]\nepisodes = [1, 2]", "key 'run.episodes' takes one value, got a list"),
+    ("home = ['.a', '.b']", "key 'home' takes one value, got a list"),
 ])
 def test_harness_toml_mistakes_are_named_not_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str], toml: str,
@@ -284,4 +285,5 @@ def test_harness_toml_accepts_lists_for_repeatable_and_shared_keys() -> None:
     mapping = default_map(cli, {"base_url": ["http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"],
                                 "tasks": {"list": {"as_json": True, "tags": ["dp"]}}})
     assert mapping["run"]["base_url"] == ["http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"]
+    assert "base_url" not in mapping["models"]["check"]  # one --base-url there: not given a list
     assert mapping["tasks"]["list"]["tags"] == ["dp"]

@@ -302,3 +302,18 @@ def test_goal_verdict_against_each_dspy_optimiser() -> None:
     del data["runs"]["gepa/b300/s0"]["eval"]["t3"]  # GEPA not finished: no verdict against it
     assert [v.dspy for v in verdicts(data)] == ["mipro"]
     assert [v["dspy"] for v in summary(data)["verdicts"]] == ["mipro"]
+    data["runs"]["mipro/b300/s0"]["seed"] = 1  # finished, but on a seed the harness has not run
+    assert verdicts(data) == []  # nothing paired: no verdict, rather than a vacuous 0 [0, 0]
+
+
+def test_plot_draws_an_interval_that_is_a_single_point(tmp_path: Path) -> None:
+    """Constant rewards on both sides: the bootstrap's interval is the point itself, give or
+    take 1e-17 either way, which matplotlib refuses as a negative error bar."""
+    from harness.compare.plot import write_plot
+
+    tests = [f"t{i}" for i in range(10)]
+    data = {"config": {"test_tasks": tests}, "runs": {
+        "default/s0": _finished("default", 0, {t: [0.2] * 20 for t in tests}, 0),
+        "harness:factored/b300/s0": _finished("harness:factored", 300, {t: [0.1] * 20 for t in tests}, 290)}}
+    path = write_plot(data, tmp_path / "compare.png")
+    assert path is not None and path.stat().st_size > 10_000

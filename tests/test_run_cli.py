@@ -135,6 +135,10 @@ def test_killed_run_resumes_without_loss_or_double_counting(tmp_path: Path) -> N
         with sqlite3.connect(db) as conn:
             run_id, status = conn.execute("SELECT id, status FROM runs").fetchone()
         assert status == "running"
+        other = invoke("run", "--resume", run_id, "--base-url", fake.base_url, "--model", "other",
+                       "--home", str(tmp_path), "--tasks-dir", str(TASKS_DIR))
+        assert other.exit_code == 1 and "recorded with model 'fake'" in other.output
+        assert count_samples(db) == before  # another model's answers were not added
         resumed = invoke(
             "run", "--resume", run_id, "--base-url", fake.base_url, "--model", "fake",
             "--home", str(tmp_path), "--tasks-dir", str(TASKS_DIR), "--parallel", "2")

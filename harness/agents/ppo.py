@@ -60,7 +60,7 @@ class PPOConfig:
     """Gradient clipping."""
     norm_adv: bool = True
     """Normalise advantages per minibatch (reward scale stops mattering)."""
-    threads: Annotated[int, AT_LEAST_ONE] = 1
+    threads: Annotated[int, NON_NEGATIVE] = 1
     """Torch CPU threads while the agent learns (restored after; 0 = leave as is). The
     networks are tiny: one thread measured 40x faster than two on a busy 2-core machine,
     and the cores belong to the LLM."""

@@ -43,7 +43,8 @@ def write_plot(data: Mapping[str, Any], path: Path) -> Path | None:
     for i, r in enumerate(paired):
         u = r.reward_vs_default
         assert u is not None
-        heldout.errorbar(i, u.diff, yerr=[[u.diff - u.low], [u.high - u.diff]], fmt="o", capsize=4,
+        bars = [[max(0.0, u.diff - u.low)], [max(0.0, u.high - u.diff)]]  # a point interval: 0, not -1e-17
+        heldout.errorbar(i, u.diff, yerr=bars, fmt="o", capsize=4,
                          color=colour.get(r.method, "grey"))
         heldout.annotate(f"{r.reward:.3f} at {r.calls_per_answer:.2f} calls/answer", (i, u.high),
                          textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)

@@ -103,7 +103,7 @@ def rows(data: Mapping[str, Any], seed: int = 0) -> list[MethodRow]:
         answers = sum(len(v) for v in reward.values())
         tuning = [r["tuning"] for r in runs]
         validations = [t["validation"] for t in tuning if t.get("validation") is not None]
-        vs_default = method != "default" and bool(default)
+        vs_default = method != "default" and bool({r["seed"] for r in runs} & {r["seed"] for r in default})
         parsed = [t["unparseable"] for t in tuning if isinstance(t.get("unparseable"), dict)]
         seen = sum(p["parsed"] + p["failed"] for p in parsed)
         native: dict[str, list[float]] = {}
@@ -215,21 +215,27 @@ class Verdict:
 
 
 def verdicts(data: Mapping[str, Any], seed: int = 0) -> list[Verdict]:
-    """Every (harness agent, DSPy optimiser, budget) both finished; none before both have."""
+    """Every (harness agent, DSPy optimiser, budget) with a seed both finished, on those seeds
+    only (each side's calls too); none before."""
     found = groups(data)
-    by_key = {(r.method, r.budget): r for r in rows(data, seed)}
     out = []
     for (h, budget) in sorted(k for k in found if k[0].startswith("harness:")):
         for d in DSPY_METHODS:
-            if (d, budget) not in found:
+            both = {r["seed"] for r in found[(h, budget)]} & {r["seed"] for r in found.get((d, budget), [])}
+            if not both:  # no seed both finished: nothing is paired yet
                 continue
-            a, b = by_key[(h, budget)], by_key[(d, budget)]
-            diff = uplift(_per_task(found[(h, budget)], "rewards"),
-                          _per_task(found[(d, budget)], "rewards"), seed)
-            out.append(Verdict(h, d, budget, diff, a.task_calls + a.optimiser_calls,
-                               b.task_calls + b.optimiser_calls, a.calls_per_answer,
-                               b.calls_per_answer))
+            a, b = ([r for r in found[(m, budget)] if r["seed"] in both] for m in (h, d))
+            diff = uplift(_per_task(a, "rewards"), _per_task(b, "rewards"), seed)
+            out.append(Verdict(h, d, budget, diff, _tuning_calls(a), _tuning_calls(b),
+                               _mean_over_tasks(_per_task(a, "calls")),
+                               _mean_over_tasks(_per_task(b, "calls"))))
     return out
+
+
+def _tuning_calls(runs: list[dict[str, Any]]) -> float:
+    """Task-model and optimiser calls while tuning, mean over the runs."""
+    return float(np.mean([r["tuning"]["calls"]["task_calls"] + r["tuning"]["calls"]["optimiser_calls"]
+                          for r in runs]))
 
 
 def summary(data: Mapping[str, Any]) -> dict[str, Any]:

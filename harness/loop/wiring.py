@@ -158,6 +158,10 @@ def start(options: RunOptions, log: Log = _quiet, watch: Watch | None = None) ->
     store = Store(options.home)
     if options.resume:
         config, run_id = resolve_resume(store, options)
+        if options.endpoint.model and options.endpoint.model != config.model:
+            raise HarnessError(f"run {run_id} was recorded with model '{config.model}'; --model "
+                               f"'{options.endpoint.model}' would add another model's answers to it: "
+                               f"pass --model {config.model} or leave --model out")
         space = strategy_space("resumed", config.params.temperature, config.templates)
         endpoint_request = replace(options.endpoint, model=options.endpoint.model or config.model)
         options = replace(options, agent=config.agent, reward=config.reward, endpoint=endpoint_request)
