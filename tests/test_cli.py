@@ -285,5 +285,40 @@ def test_harness_toml_accepts_lists_for_repeatable_and_shared_keys() -> None:
     mapping = default_map(cli, {"base_url": ["http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"],
                                 "tasks": {"list": {"as_json": True, "tags": ["dp"]}}})
     assert mapping["run"]["base_url"] == ["http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1"]
-    assert "base_url" not in mapping["models"]["check"]  # one --base-url there: not given a list
+    assert mapping["models"]["check"]["base_url"] == mapping["run"]["base_url"]  # every server
     assert mapping["tasks"]["list"]["tags"] == ["dp"]
+
+
+def test_a_bad_value_from_a_variable_names_the_variable(tmp_path: Path) -> None:
+    """The user typed no --workers; "Invalid value for '--workers'" alone sent them looking
+    for a flag that is not on their command line."""
+    env = {"HARNESS_WORKERS": "abc", "HARNESS_HOME": str(tmp_path / "h")}
+    result = CliRunner().invoke(cli, ["run", "--task", "sort_ints"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--workers' (from $HARNESS_WORKERS): 'abc'" in result.output
+    flag = CliRunner().invoke(cli, ["run", "--task", "sort_ints", "--workers", "abc"], env=env)
+    assert "Invalid value for '--workers': 'abc'" in flag.output
+
+
+def test_models_check_checks_every_server_and_names_the_dead_one(tmp_path: Path) -> None:
+    """A spread run takes several --base-url; `models check` took one, so harness.toml's list
+    never reached it and a dead replica went unnoticed until the run."""
+    from tests.fake_openai import FakeOpenAI, completion
+
+    def script(body: dict, index: int) -> tuple[int, dict]:
+        return 200, completion("```python\ndef add(a, b):\n    return a + b\n```", tokens=12)
+
+    with FakeOpenAI(script) as one, FakeOpenAI(script) as two:
+        urls = [one.base_url, two.base_url]
+        result = invoke("models", "check", "fake", *(f"--base-url={u}" for u in urls),
+                        "--home", str(tmp_path / "h"))
+        assert result.exit_code == 0, result.output
+        assert [u in result.output for u in urls] == [True, True]
+        assert result.output.count("ok fake at") == 2 and len(one.requests) == len(two.requests) == 1
+        dead = "http://127.0.0.1:9/v1"
+        broken = invoke("models", "check", "fake", f"--base-url={dead}", f"--base-url={one.base_url}",
+                        "--home", str(tmp_path / "h"))
+        assert broken.exit_code == 3, broken.output
+        assert f"failed {dead}" in broken.output and len(one.requests) == 2  # still checked
+        assert f"1 of 2 endpoints failed the check: {dead}" in broken.output
+        assert "Traceback" not in broken.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,30 @@ def test_record_never_overwrites_a_table_it_cannot_resume(tmp_path: Path) -> Non
         result = CliRunner().invoke(cli, [*stray, "--model", "fake"])
         assert result.exit_code == 1 and "not a recording this command can resume" in result.output
         assert notes.read_text() == '{"mine": true}\n' and "Traceback" not in result.output
+
+
+
+def test_record_says_which_changed_tasks_it_records_again(tmp_path: Path) -> None:
+    """A task whose tests changed since the table was recorded: its rows were dropped without a
+    word; now the recording names the task and how many rows, before it starts."""
+    tasks = tmp_path / "tasks"
+    shutil.copytree(TASKS_DIR / "sort_ints", tasks / "sort_ints")
+    table = tmp_path / "t.jsonl.gz"
+    with FakeOpenAI(script) as fake:
+        args = ["bench", "record", "--table", str(table), "--task", "sort_ints", "--preset", "quick",
+                "--template", "bare", "--samples", "2", "--temperature", "0.8", "--model", "fake",
+                "--base-url", fake.base_url, "--tasks-dir", str(tasks), "--home", str(tmp_path / "h")]
+        assert CliRunner().invoke(cli, args).exit_code == 0
+        tests = tasks / "sort_ints" / "tests.py"
+        tests.write_text(tests.read_text() + "\n\ndef test_more():\n    assert sort_ints([2, 1]) == [1, 2]\n")
+        again = CliRunner().invoke(cli, args)
+        assert again.exit_code == 0, again.output
+        assert "task 'sort_ints' changed since" in again.output and "its 2 rows" in again.output
+        assert len(fake.requests) == 2  # the same prompts: answered from the run store's cache
+        with gzip.open(table, "rt") as handle:
+            rows = [json.loads(line) for line in handle]
+        assert len(rows) == 2 and {r["tests"] for r in rows} == {"1" * 8}  # graded on 7 + 1 tests
+        assert "changed since" not in CliRunner().invoke(cli, args).output
 
 
 WRONG = "def sort_ints(xs):\n    return list(xs)\n"  # fails every unsorted visible example

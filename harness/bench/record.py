@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -133,6 +134,20 @@ def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[
                            f"{'; '.join(differ)}): its rows cannot be reused, and are not "
                            f"overwritten; {keep}")
     return rows
+
+
+def changed_tasks(path: Path, tasks: list[Task]) -> dict[str, int]:
+    """Rows per task of `tasks` that `path` holds for another version of the task (its hash
+    differs): a recording does not keep them, so the user is told before it starts. An
+    unreadable table is `kept_rows`'s error to report, not this one's."""
+    hashes = {t.name: t.hash for t in tasks}
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+        return dict(Counter(r["task"] for r in rows
+                            if r["task"] in hashes and r["task_hash"] != hashes[r["task"]]))
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) -> None:

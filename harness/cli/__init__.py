@@ -6,6 +6,7 @@ own module (named for what the user types) and is registered on the root group b
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,27 @@ class HarnessGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except click.BadParameter as exc:
+            _name_the_variable(exc)
+            raise
         except HarnessError as exc:
             from harness.console import plain
 
             click.echo(f"Error: {plain(str(exc)).plain}", err=True)  # as click shows its own
             ctx.exit(exc.exit_code)
+
+
+def _name_the_variable(exc: click.BadParameter) -> None:
+    """A bad value from a HARNESS_* variable: say which variable, since the user typed no flag."""
+    param, ctx = exc.param, exc.ctx
+    if not isinstance(param, click.Option) or ctx is None or param.name is None or exc.param_hint:
+        return
+    if ctx.get_parameter_source(param.name) is not click.core.ParameterSource.ENVIRONMENT:
+        return
+    names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
+    name = next((n for n in names if os.environ.get(n)), None)
+    if name is not None:
+        exc.param_hint = f"'{param.opts[0]}' (from ${name})"
 
 
 @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})

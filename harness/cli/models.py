@@ -40,16 +40,30 @@ def models_list() -> None:
 
 @models.command("check")
 @click.argument("model", required=False)
-@click.option("--base-url", envvar="OPENAI_BASE_URL", default=None)
+@click.option("--base-url", "base_url", envvar="OPENAI_BASE_URL", multiple=True,
+              help="OpenAI-compatible endpoint URL (env OPENAI_BASE_URL); repeat it to check "
+                   "every server of a spread run, one by one. None: the embedded model.")
 @click.option("--api-key", envvar="OPENAI_API_KEY", default=None)
 @home_option
-def models_check(model: str | None, base_url: str | None, api_key: str | None, home: Path) -> None:
-    """One tiny uncached call: prints latency, tokens and tokens/s."""
-    from harness.console import console
+def models_check(model: str | None, base_url: tuple[str, ...], api_key: str | None,
+                 home: Path) -> None:
+    """One tiny uncached call per endpoint: prints latency, tokens and tokens/s."""
+    from harness.console import console, plain
+    from harness.errors import LLMError
     from harness.llm.check import check_model
 
     out = console()
-    check = check_model(model, base_url, api_key, home, log=out.print)
-    out.print(f"[green]ok[/] {check.model} at {check.base_url}: ready in {check.ready_s:.1f} s, "
-              f"answered {check.completion_tokens} tokens in {check.latency_s:.2f} s "
-              f"({check.rate:.1f} tokens/s, finish: {check.finish_reason})")
+    failed = []
+    for url in base_url or (None,):
+        try:
+            check = check_model(model, url, api_key, home, log=out.print)
+        except LLMError as exc:  # the other servers are still worth checking
+            failed.append(url)
+            out.print(f"[red]failed[/] {url}: {plain(str(exc)).plain}")
+            continue
+        out.print(f"[green]ok[/] {check.model} at {check.base_url}: ready in {check.ready_s:.1f} s, "
+                  f"answered {check.completion_tokens} tokens in {check.latency_s:.2f} s "
+                  f"({check.rate:.1f} tokens/s, finish: {check.finish_reason})")
+    if failed:
+        raise LLMError(f"{len(failed)} of {len(base_url)} endpoints failed the check: "
+                       f"{', '.join(map(str, failed))}")
