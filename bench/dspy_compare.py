@@ -1,7 +1,8 @@
 """Side by side with DSPy: which finds the better way of asking at the same task-model calls?
 
     taskset -c 1 python bench/dspy_compare.py [--budget 300] [--seeds 0 1 2] [--answers 20]
-        [--methods default harness gepa mipro] [--model M --base-url URL] [--out FILE]
+        [--methods default harness gepa mipro] [--select best_of_3] [--model M --base-url URL]
+        [--out FILE]
     python bench/dspy_compare.py --report [--out FILE]   # figures of what is recorded, no model
 
 The harness's agents over its strategy space, DSPy's GEPA and MIPROv2 (instructions only),
@@ -46,6 +47,7 @@ from harness.compare.config import DEFAULT_METHODS, METHODS, TEST_TASKS, TUNE_TA
 from harness.compare.plot import write_plot  # noqa: E402
 from harness.compare.report import MARGIN, failures, pairwise, rows, summary, verdicts  # noqa: E402
 from harness.compare.run import Hooks, open_comparison, save_results  # noqa: E402
+from harness.loop.strategies import SELECTIONS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "dspy_compare.json"
@@ -157,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=20, help="fresh answers per test task")
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS)
     parser.add_argument("--agents", nargs="+", default=["factored"], help="the harness's agents")
+    parser.add_argument("--select", nargs="+", default=[], choices=SELECTIONS[1:],
+                        help="also evaluate the default's and each DSPy method's final prompt with "
+                             "these selection rules, untuned (arms METHOD+RULE)")
     parser.add_argument("--tune", nargs="+", default=list(TUNE_TASKS))
     parser.add_argument("--test", nargs="+", default=list(TEST_TASKS))
     parser.add_argument("--preset", default="default", help="the harness's strategy space")
@@ -196,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     config = CompareConfig(tune_tasks=tuple(args.tune), test_tasks=tuple(args.test),
                            budgets=tuple(args.budget), seeds=tuple(args.seeds),
                            methods=tuple(args.methods), agents=tuple(args.agents),
+                           selections=tuple(args.select),
                            preset=args.preset, eval_answers=args.answers, parallel=args.parallel,
                            gepa_minibatch=args.gepa_minibatch,
                            reflection_max_tokens=args.reflection_max_tokens)

@@ -225,6 +225,51 @@ def test_each_seed_has_its_own_fresh_answers_and_default(tmp_path: Path, grader:
     assert pairwise(data) == []  # one tuned method: nothing to pair
 
 
+@pytest.mark.docker
+def test_selection_arms_reuse_a_final_prompt_without_tuning(tmp_path: Path, grader: Grader) -> None:
+    """`gepa+best_of_3`: GEPA's instruction kept, its answers chosen by their visible examples.
+    It costs GEPA's tuning and nothing more, is evaluated like every method, and is remade
+    when GEPA is tuned again."""
+    require_module("dspy", 'pip install -e ".[compare]"')
+    from harness.compare.config import CompareConfig
+    from harness.compare.report import rows
+    from harness.compare.run import open_comparison
+
+    config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(6,),
+                           seeds=(0,), methods=("default", "gepa"), selections=("best_of_3",),
+                           eval_answers=3, parallel=1)
+    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+    out = tmp_path / "compare.json"
+    store = Store(tmp_path / "home")
+    with FakeOpenAI(script) as fake:
+        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
+        data = open_comparison(config, endpoint, store, grader, tasks, out).run()
+        runs = data["runs"]
+        assert set(runs) == {"default/s0", "default+best_of_3/s0", "gepa/b6/s0", "gepa+best_of_3/b6/s0"}
+        for base, arm in (("default/s0", "default+best_of_3/s0"), ("gepa/b6/s0", "gepa+best_of_3/b6/s0")):
+            tuned, chosen = runs[base]["tuning"], runs[arm]["tuning"]
+            assert chosen["calls"] == tuned["calls"] and chosen["base"] == base
+            (strategy,) = set(chosen["strategies"].values())
+            assert strategy == tuned["strategies"]["count_vowels"].replace("/single", "/best_of_3")
+            result = runs[arm]["eval"]["count_vowels"]
+            assert len(result["rewards"]) == 3 and all(1 <= c <= 3 for c in result["calls"])
+        table = {r.method: r for r in rows(data)}
+        assert table["gepa+best_of_3"].task_calls == table["gepa"].task_calls
+        assert table["gepa+best_of_3"].validation is None  # GEPA validated its single answers
+        sent = len(fake.requests)
+        open_comparison(config, endpoint, store, grader, tasks, out).run()
+        assert len(fake.requests) == sent  # read back, nothing asked again
+        # GEPA tuned again (another final prompt): its arm is remade from it
+        stale = json.loads(out.read_text())
+        stale["runs"]["gepa/b6/s0"]["tuning"]["strategies"] = stale["runs"]["default/s0"]["tuning"]["strategies"]
+        out.write_text(json.dumps(stale))
+        again = open_comparison(config, endpoint, store, grader, tasks, out).run()
+    remade = again["runs"]["gepa+best_of_3/b6/s0"]
+    assert remade["tuning"]["strategies"] == again["runs"]["default+best_of_3/s0"]["tuning"]["strategies"]
+    same = again["runs"]["default+best_of_3/s0"]["eval"]["count_vowels"]
+    assert {k: v for k, v in remade["eval"]["count_vowels"].items() if k != "adapter_ok"} == same
+
+
 def test_a_stopped_evaluation_starts_no_new_answer() -> None:
     """Ctrl-C (or a failure) while the final evaluation waits: the answers already queued are
     cancelled, so a stopped run does not go on calling the model for minutes."""
@@ -279,6 +324,12 @@ def test_goal_verdict_against_each_dspy_optimiser() -> None:
         # MIPROv2: 1 answer in 20 short of the harness on every task; the interval touches 0
         "mipro/b300/s0": _finished("mipro", 300, {t: [1.0] * 19 + [0.0] for t in tests}, 295, 5),
     }}
+    # GEPA's prompt with a best of 3: a rival of its own, at GEPA's tuning cost
+    data["runs"]["gepa+best_of_3/b300/s0"] = _finished("gepa+best_of_3", 300, ones, 300, 40)
+    found = {v.dspy: v for v in verdicts(data)}
+    assert set(found) == {"gepa", "gepa+best_of_3", "mipro"}
+    assert found["gepa+best_of_3"].outcome == "matches" and found["gepa+best_of_3"].met
+    del data["runs"]["gepa+best_of_3/b300/s0"]
     found = {v.dspy: v for v in verdicts(data)}
     assert (found["gepa"].outcome, found["gepa"].met) == ("beats", True)
     assert found["gepa"].reward.diff == pytest.approx(0.5)

@@ -42,6 +42,10 @@ class CompareConfig:
     """Independent runs per method and budget (sampling seeds and optimiser seeds)."""
     methods: tuple[str, ...] = DEFAULT_METHODS
     """Which of METHODS to run."""
+    selections: tuple[str, ...] = ()
+    """Selection rules (e.g. best_of_3) also applied, untuned, to the final prompt of the default
+    template and of each DSPy method: arms `<method>+<rule>` that cost the base run's tuning and
+    nothing more (what a DSPy user gets by wrapping the prompt in a best of k)."""
     agents: tuple[str, ...] = ("factored",)
     """The harness's agents (each a method `harness:<agent>`): contextual ones transfer what
     they learned on the tuning tasks to unseen ones."""
@@ -71,7 +75,7 @@ class CompareConfig:
     @property
     def runs(self) -> tuple[tuple[str, int, int], ...]:
         """(method, budget, seed) of every tuned run, in the order they are run."""
-        methods = [m for m in self.method_ids if m != "default"]
+        methods = [m for m in self.method_ids if m != "default" and "+" not in m]
         return tuple((m, b, s) for b in self.budgets for s in self.seeds for m in methods)
 
     @property
@@ -79,10 +83,23 @@ class CompareConfig:
         """Methods with the harness expanded per agent (`harness:factored`)."""
         out: list[str] = []
         for method in self.methods:
-            out += [f"harness:{a}" for a in self.agents] if method == "harness" else [method]
+            if method == "harness":
+                out += [f"harness:{a}" for a in self.agents]
+            else:
+                out += [method, *(derived(method, rule) for rule in self.selections)]
         return tuple(out)
+
+
+def derived(method: str, rule: str) -> str:
+    """The arm that uses `method`'s final prompt with selection rule `rule`."""
+    return f"{method}+{rule}"
+
+
+def base_method(method: str) -> str:
+    """The method whose tuning an arm uses (itself, unless it is derived)."""
+    return method.partition("+")[0]
 
 
 def run_key(method: str, budget: int, seed: int) -> str:
     """A run's key in the results file (the default template's, untuned, is one per seed)."""
-    return f"default/s{seed}" if method == "default" else f"{method}/b{budget}/s{seed}"
+    return f"{method}/s{seed}" if base_method(method) == "default" else f"{method}/b{budget}/s{seed}"

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.compare.config import base_method
 from harness.loop.evaluation import Uplift, uplift
 
 
@@ -170,7 +171,7 @@ def prompts(data: Mapping[str, Any]) -> dict[str, Any]:
 def curves(data: Mapping[str, Any]) -> dict[str, list[tuple[int, float]]]:
     """Best-so-far of each tuned run's own validation score against calls spent."""
     return {key: [tuple(p) for p in run["tuning"].get("curve", [])]
-            for key, run in data["runs"].items() if run["method"] != "default"}
+            for key, run in data["runs"].items() if run["tuning"].get("curve")}
 
 
 MARGIN = 0.05
@@ -179,7 +180,8 @@ MARGIN = 0.05
 reward's range)."""
 
 DSPY_METHODS = ("gepa", "mipro")
-"""The optimisers the goal is stated against (`gepa_leaky` sees the hidden tests: not a rival)."""
+"""The optimisers the goal is stated against (`gepa_leaky` sees the hidden tests: not a rival),
+with their prompts' derived arms (`gepa+best_of_3`)."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def verdicts(data: Mapping[str, Any], seed: int = 0) -> list[Verdict]:
     found = groups(data)
     out = []
     for (h, budget) in sorted(k for k in found if k[0].startswith("harness:")):
-        for d in DSPY_METHODS:
+        for d in sorted(m for m, b in found if b == budget and base_method(m) in DSPY_METHODS):
             both = {r["seed"] for r in found[(h, budget)]} & {r["seed"] for r in found.get((d, budget), [])}
             if not both:  # no seed both finished: nothing is paired yet
                 continue

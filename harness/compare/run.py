@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.compare.budget import CallCounter, CountingLLM, Role
-from harness.compare.config import CompareConfig, run_key
+from harness.compare.config import CompareConfig, derived, run_key
 from harness.compare.fresh import EVAL_SEED, evaluate_task
 from harness.compare.harness_side import tune_harness
 from harness.errors import HarnessError
@@ -236,6 +236,7 @@ class Comparison:
                 runs[key] = self.tune_run(method, budget, seed)
                 self.save()
             self.evaluate_run(key)
+            self._derive(key)
         if "default" in self.config.method_ids:
             for seed in self.config.seeds:
                 self._default(seed)
@@ -251,6 +252,31 @@ class Comparison:
                 "calls": CallCounter(budget=0).to_dict(), "wall_s": 0.0}}
             self.save()
         self.evaluate_run(key)
+        self._derive(key)
+
+    def _derive(self, base_key: str) -> None:
+        """The base run's final prompt with each of `config.selections`: no tuning of its own
+        (its cost is the base run's), evaluated on the seed's fresh answers like every method.
+        Remade when the base run was tuned again."""
+        base = self.data["runs"][base_key]
+        tuning = base["tuning"]
+        if base["method"].startswith("harness:") or tuning.get("failed"):
+            return  # the harness chose its own selection rules
+        space = with_templates(self.space(), tuning.get("templates", []))
+        for rule in self.config.selections:
+            method = derived(base["method"], rule)
+            key = run_key(method, base["budget"], base["seed"])
+            run = self.data["runs"].get(key)
+            if run is None or run["tuning"].get("base_strategies") != tuning["strategies"]:
+                chosen = {task: replace(space.get(sid), selection=rule).id
+                          for task, sid in tuning["strategies"].items()}
+                kept = {k: tuning[k] for k in ("calls", "wall_s", "templates", "instruction") if k in tuning}
+                self.data["runs"][key] = {
+                    "method": method, "budget": base["budget"], "seed": base["seed"],
+                    "tuning": {**kept, "strategies": chosen, "base": base_key,
+                               "base_strategies": tuning["strategies"]}}
+                self.save()
+            self.evaluate_run(key)
 
 
 def open_comparison(config: CompareConfig, endpoint: Endpoint, store: Store, grader: Grader,
