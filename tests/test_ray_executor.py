@@ -176,11 +176,13 @@ def test_a_node_without_docker_is_named(cluster: Any, tmp_path: Path) -> None:
 
 def test_losing_a_node_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Node 2 is removed the moment a batch of jobs is handed to it (after a few batches went
+    """Node 2 is removed the moment a batch of jobs is handed to it (after another batch went
     before): the run ends on node 1 with every sample once, and the batch is graded again there.
 
     The removal is tied to the dispatcher giving node 2 work, not to the clock: removed at an
-    arbitrary moment, node 2 may hold no job and get none afterwards, and nobody notices it."""
+    arbitrary moment, node 2 may hold no job and get none afterwards, and nobody notices it.
+    Nor is it tied to a batch count past the first: on a loaded machine jobs queue up, batches
+    grow and a run may hand out only a few."""
     from harness.executor.ray_pools import RayPools
 
     nodes = list(cluster.worker_nodes)
@@ -194,7 +196,7 @@ def test_losing_a_node_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path:
         chosen = next_batch(self)
         if chosen is not None:
             dispatched[0] += 1
-            if chosen[0].node_id == doomed and dispatched[0] > 4 and not killed.is_set():
+            if chosen[0].node_id == doomed and dispatched[0] > 1 and not killed.is_set():
                 killed.set()
                 cluster.remove_node(nodes[0])  # the batch is sent to a node that is gone
         return chosen
@@ -206,7 +208,7 @@ def test_losing_a_node_mid_run_loses_and_doubles_nothing(cluster: Any, tmp_path:
         on_ray = invoke(*run_args(fake.base_url, tmp_path / "ray", *common,
                                   "--executor", "ray", "--ray-address", cluster.address))
         assert on_ray.exit_code == 0, on_ray.output
-        assert killed.is_set(), "node 2 was never given a batch after the first four"
+        assert killed.is_set(), "node 2 was never given a batch after the first"
         local = invoke(*run_args(fake.base_url, tmp_path / "local", *common))
         assert local.exit_code == 0, local.output
     assert f"node 127.0.0.1 ({nodes[0].node_id[:8]}) lost" in on_ray.output
