@@ -19,7 +19,7 @@ from harness.llm.client import Endpoint
 from harness.loop.strategies import strategy_space
 from harness.prompts.space import default_space, render
 from harness.store import Store
-from harness.tasks.load import find_task
+from harness.tasks.load import Task, find_task
 from tests.conftest import ROOT, TASKS_DIR, require_module
 from tests.fake_openai import FakeOpenAI, completion
 
@@ -51,6 +51,15 @@ def script(body: dict[str, Any], index: int) -> tuple[int, dict[str, Any]]:
     if "[[ ##" in text or "Write a Python function" in text or "```python" in text:
         return 200, completion(f"```python\n{code}```")
     return 200, completion("```\nWrite the function the task asks for; check every example.\n```")
+
+
+def two_tasks() -> dict[str, Task]:
+    """The tuning task and the test task of every end-to-end comparison here."""
+    return {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+
+
+def endpoint_of(fake: FakeOpenAI) -> Endpoint:
+    return Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
 
 
 def test_mipro_plan_stays_within_the_budget() -> None:
@@ -91,12 +100,12 @@ def test_comparison_counts_calls_and_evaluates_every_method_alike(tmp_path: Path
     config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(10,),
                            seeds=(0,), methods=("default", "harness", "gepa", "mipro"),
                            eval_answers=3, parallel=2, mipro_candidates=3)
-    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+    tasks = two_tasks()
     out = tmp_path / "compare.json"
     store = Store(tmp_path / "home")
     started = time.perf_counter()
     with FakeOpenAI(script) as fake:
-        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
+        endpoint = endpoint_of(fake)
         data = open_comparison(config, endpoint, store, grader, tasks, out).run()
         requests = len(fake.requests)
         again = open_comparison(config, endpoint, store, grader, tasks, out).run()
@@ -179,10 +188,10 @@ def test_endpoint_failures_inside_dspy(tmp_path: Path, grader: Grader, status: i
 
     config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(4,),
                            seeds=(0,), methods=("gepa",), eval_answers=1, parallel=1)
-    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+    tasks = two_tasks()
     out = tmp_path / "compare.json"
     with FakeOpenAI(refuse_dspy) as fake:
-        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
+        endpoint = endpoint_of(fake)
         comparison = open_comparison(config, endpoint, Store(tmp_path / "home"), grader, tasks, out)
         if status == 401:
             with pytest.raises(LLMError, match="rejected the API key"):
@@ -206,11 +215,11 @@ def test_each_seed_has_its_own_fresh_answers_and_default(tmp_path: Path, grader:
 
     config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(6,),
                            seeds=(0, 1), methods=("default", "harness"), eval_answers=3, parallel=2)
-    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
+    tasks = two_tasks()
     out = tmp_path / "compare.json"
     store = Store(tmp_path / "home")
     with FakeOpenAI(script) as fake:
-        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
+        endpoint = endpoint_of(fake)
         data = open_comparison(config, endpoint, store, grader, tasks, out).run()
         with pytest.raises(HarnessError, match="the model"):
             open_comparison(config, Endpoint(base_url=fake.base_url, model="other", cache_id="other"),
@@ -238,12 +247,14 @@ def test_selection_arms_reuse_a_final_prompt_without_tuning(tmp_path: Path, grad
     config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(6,),
                            seeds=(0,), methods=("default", "gepa"), selections=("best_of_3",),
                            eval_answers=3, parallel=1)
-    tasks = {n: find_task(TASKS_DIR, n) for n in ("sort_ints", "count_vowels")}
     out = tmp_path / "compare.json"
-    store = Store(tmp_path / "home")
     with FakeOpenAI(script) as fake:
-        endpoint = Endpoint(base_url=fake.base_url, model="fake", cache_id=fake.base_url)
-        data = open_comparison(config, endpoint, store, grader, tasks, out).run()
+
+        def comparison() -> Any:  # noqa: ANN401 - a Comparison, opened afresh from the file
+            return open_comparison(config, endpoint_of(fake), Store(tmp_path / "home"), grader,
+                                   two_tasks(), out)
+
+        data = comparison().run()
         runs = data["runs"]
         assert set(runs) == {"default/s0", "default+best_of_3/s0", "gepa/b6/s0", "gepa+best_of_3/b6/s0"}
         for base, arm in (("default/s0", "default+best_of_3/s0"), ("gepa/b6/s0", "gepa+best_of_3/b6/s0")):
@@ -257,13 +268,13 @@ def test_selection_arms_reuse_a_final_prompt_without_tuning(tmp_path: Path, grad
         assert table["gepa+best_of_3"].task_calls == table["gepa"].task_calls
         assert table["gepa+best_of_3"].validation is None  # GEPA validated its single answers
         sent = len(fake.requests)
-        open_comparison(config, endpoint, store, grader, tasks, out).run()
+        comparison().run()
         assert len(fake.requests) == sent  # read back, nothing asked again
         # GEPA tuned again (another final prompt): its arm is remade from it
         stale = json.loads(out.read_text())
         stale["runs"]["gepa/b6/s0"]["tuning"]["strategies"] = stale["runs"]["default/s0"]["tuning"]["strategies"]
         out.write_text(json.dumps(stale))
-        again = open_comparison(config, endpoint, store, grader, tasks, out).run()
+        again = comparison().run()
     remade = again["runs"]["gepa+best_of_3/b6/s0"]
     assert remade["tuning"]["strategies"] == again["runs"]["default+best_of_3/s0"]["tuning"]["strategies"]
     same = again["runs"]["default+best_of_3/s0"]["eval"]["count_vowels"]
