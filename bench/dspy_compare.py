@@ -128,7 +128,8 @@ def quiet_dspy(path: Path) -> None:
 
 def tables(data: dict[str, Any]) -> tuple[Table, Table]:
     """What tuning cost, and what it bought on the held-out tasks."""
-    cost = Table(title="tuning: calls, tokens and time (mean over seeds)")
+    cost = Table(title="tuning: calls, tokens and time (mean over seeds)",
+                 caption="an arm METHOD+RULE is METHOD's prompt, untuned: its tuning is METHOD's")
     quality = Table(title="held-out test tasks, fresh answers (pooled over seeds)")
     for name in ("method", "budget", "seeds", "task calls", "optimiser calls", "task tokens",
                  "optimiser tokens", "refused / optimiser failed", "wall s (tune / eval)",
@@ -138,10 +139,12 @@ def tables(data: dict[str, Any]) -> tuple[Table, Table]:
                  "unparseable", "reward vs default", "pass@1 vs default"):
         quality.add_column(name, justify="left" if name == "method" else "right")
     for r in rows(data):
-        cost.add_row(r.method, str(r.budget), str(r.seeds), f"{r.task_calls:.0f}",
-                     f"{r.optimiser_calls:.0f}", f"{r.task_tokens:.0f}", f"{r.optimiser_tokens:.0f}",
-                     f"{r.refused:.0f} / {r.optimiser_failed:.0f}",
-                     f"{r.wall_s:.0f} / {r.eval_wall_s:.0f}",
+        tuned = "+" not in r.method  # an arm's tuning is its base method's: not counted twice
+        cost.add_row(r.method, str(r.budget), str(r.seeds),
+                     *([f"{r.task_calls:.0f}", f"{r.optimiser_calls:.0f}", f"{r.task_tokens:.0f}",
+                        f"{r.optimiser_tokens:.0f}", f"{r.refused:.0f} / {r.optimiser_failed:.0f}"]
+                       if tuned else ["-"] * 5),
+                     f"{r.wall_s:.0f} / {r.eval_wall_s:.0f}" if tuned else f"- / {r.eval_wall_s:.0f}",
                      "-" if r.validation is None else f"{r.validation:.3f}",
                      "-" if r.tuning_unparseable is None else f"{r.tuning_unparseable:.1%}")
         quality.add_row(r.method, str(r.budget), f"{r.reward:.3f}",
@@ -159,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=20, help="fresh answers per test task")
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS)
     parser.add_argument("--agents", nargs="+", default=["factored"], help="the harness's agents")
-    parser.add_argument("--select", nargs="+", default=[], choices=SELECTIONS[1:],
+    parser.add_argument("--select", nargs="+", default=[],
+                        choices=[r for r in SELECTIONS if r.startswith("best_of_")],
                         help="also evaluate the default's and each DSPy method's final prompt with "
                              "these selection rules, untuned (arms METHOD+RULE)")
     parser.add_argument("--tune", nargs="+", default=list(TUNE_TASKS))
@@ -183,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true",
                         help="only print the figures of what --out holds (no model, no sandbox)")
     args = parser.parse_args(argv)
+    if args.select and not {"default", "gepa", "mipro", "gepa_leaky"} & set(args.methods):
+        parser.error("--select: no default template or DSPy method among --methods to apply it to")
     if args.report:
         if not args.out.exists():
             Console(stderr=True).print(f"[red]error:[/] --out {args.out}: no results file yet")

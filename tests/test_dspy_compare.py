@@ -241,7 +241,7 @@ def test_selection_arms_reuse_a_final_prompt_without_tuning(tmp_path: Path, grad
     when GEPA is tuned again."""
     require_module("dspy", 'pip install -e ".[compare]"')
     from harness.compare.config import CompareConfig
-    from harness.compare.report import rows
+    from harness.compare.report import pairwise, rows
     from harness.compare.run import open_comparison
 
     config = CompareConfig(tune_tasks=("sort_ints",), test_tasks=("count_vowels",), budgets=(6,),
@@ -263,10 +263,14 @@ def test_selection_arms_reuse_a_final_prompt_without_tuning(tmp_path: Path, grad
             (strategy,) = set(chosen["strategies"].values())
             assert strategy == tuned["strategies"]["count_vowels"].replace("/single", "/best_of_3")
             result = runs[arm]["eval"]["count_vowels"]
-            assert len(result["rewards"]) == 3 and all(1 <= c <= 3 for c in result["calls"])
+            assert result["strategy"] == strategy and len(result["rewards"]) == 3
+            # every other scripted answer is wrong: some first answer fails and is drawn again
+            assert all(1 <= c <= 3 for c in result["calls"]) and max(result["calls"]) > 1, result
         table = {r.method: r for r in rows(data)}
         assert table["gepa+best_of_3"].task_calls == table["gepa"].task_calls
         assert table["gepa+best_of_3"].validation is None  # GEPA validated its single answers
+        pairs = {(p["a"], p["b"]) for p in pairwise(data)}
+        assert ("default+best_of_3", "gepa") in pairs  # the untuned arm is paired at every budget
         sent = len(fake.requests)
         comparison().run()
         assert len(fake.requests) == sent  # read back, nothing asked again
@@ -275,10 +279,18 @@ def test_selection_arms_reuse_a_final_prompt_without_tuning(tmp_path: Path, grad
         stale["runs"]["gepa/b6/s0"]["tuning"]["strategies"] = stale["runs"]["default/s0"]["tuning"]["strategies"]
         out.write_text(json.dumps(stale))
         again = comparison().run()
-    remade = again["runs"]["gepa+best_of_3/b6/s0"]
-    assert remade["tuning"]["strategies"] == again["runs"]["default+best_of_3/s0"]["tuning"]["strategies"]
-    same = again["runs"]["default+best_of_3/s0"]["eval"]["count_vowels"]
-    assert {k: v for k, v in remade["eval"]["count_vowels"].items() if k != "adapter_ok"} == same
+        remade = again["runs"]["gepa+best_of_3/b6/s0"]
+        default = again["runs"]["default+best_of_3/s0"]
+        assert remade["tuning"]["strategies"] == default["tuning"]["strategies"]
+        assert remade["eval"]["count_vowels"]["strategy"] == default["eval"]["count_vowels"]["strategy"]
+        # GEPA tuned again and failed: its arm, of a prompt GEPA no longer has, goes with it
+        failed = json.loads(out.read_text())
+        failed["runs"]["gepa/b6/s0"]["tuning"]["failed"] = "RuntimeError: gave up"
+        out.write_text(json.dumps(failed))
+        comparison = open_comparison(config, endpoint_of(fake), Store(tmp_path / "home"), grader,
+                                     two_tasks(), out)
+        comparison._derive("gepa/b6/s0")
+    assert "gepa+best_of_3/b6/s0" not in json.loads(out.read_text())["runs"]
 
 
 def test_a_stopped_evaluation_starts_no_new_answer() -> None:

@@ -87,7 +87,6 @@ def test_record_never_overwrites_a_table_it_cannot_resume(tmp_path: Path) -> Non
         assert notes.read_text() == '{"mine": true}\n' and "Traceback" not in result.output
 
 
-
 def test_record_says_which_changed_tasks_it_records_again(tmp_path: Path) -> None:
     """A task whose tests changed since the table was recorded: its rows were dropped without a
     word; now the recording names the task and how many rows, before it starts."""
@@ -109,6 +108,15 @@ def test_record_says_which_changed_tasks_it_records_again(tmp_path: Path) -> Non
             rows = [json.loads(line) for line in handle]
         assert len(rows) == 2 and {r["tests"] for r in rows} == {"1" * 8}  # graded on 7 + 1 tests
         assert "changed since" not in CliRunner().invoke(cli, args).output
+        tests.write_text(tests.read_text() + "\n")  # changed again: the table has not caught up
+        repair = CliRunner().invoke(cli, [*args, "--repair"])
+        assert repair.exit_code == 1 and "task 'sort_ints' changed since the table was recorded; " \
+            "record the table again first" in repair.output, repair.output
+        spec = tasks / "sort_ints" / "task.toml"  # its prompt changed too: not resumable, no promise
+        spec.write_text(spec.read_text().replace("ascending", "increasing", 1))
+        moved = CliRunner().invoke(cli, args)
+        assert moved.exit_code == 1 and "holds a recording that differs" in moved.output
+        assert "recorded again" not in moved.output
 
 
 WRONG = "def sort_ints(xs):\n    return list(xs)\n"  # fails every unsorted visible example

@@ -102,10 +102,13 @@ RESUMED_ON = ("model", "endpoint", "prompts", "repair_turn")
 """Meta fields (with the plan's sampling parameters) a table must share to be resumed."""
 
 
-def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[str, Any]]:
+def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task],
+              log: Callable[[str], None] = lambda _m: None) -> list[dict[str, Any]]:
     """Rows of an earlier recording of the same plan, model and prompts that are still valid:
     a table committed from another machine resumes without its run store. Any other file at
-    `path` is an error, never overwritten: what was recorded is not lost."""
+    `path` is an error, never overwritten: what was recorded is not lost. Rows of a task whose
+    tests changed (its prompts did not) are graded answers to another task: not kept, and
+    `log` hears which."""
     meta_path = path.with_name(path.name.removesuffix(".jsonl.gz") + ".meta.json")
     if not path.exists():
         return []
@@ -120,6 +123,7 @@ def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[
         hashes = {t.name: t.hash for t in tasks}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle if line.strip()]
+        changed = Counter(r["task"] for r in rows if hashes.get(r["task"], r["task_hash"]) != r["task_hash"])
         rows = [r for r in rows if hashes.get(r["task"]) == r["task_hash"] and "code" in r]
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # not a gzip JSONL table
         raise HarnessError(f"{path}: not a response table this command can resume "
@@ -133,21 +137,11 @@ def kept_rows(path: Path, meta: dict[str, Any], tasks: list[Task]) -> list[dict[
         raise HarnessError(f"{path}: holds a recording that differs from this one ("
                            f"{'; '.join(differ)}): its rows cannot be reused, and are not "
                            f"overwritten; {keep}")
+    for name, n in sorted(changed.items()):
+        log(f"task '{name}' changed since {path.name} was recorded: its {n} rows there are not "
+            "kept; those in this plan are recorded again (answers the run store holds come from "
+            "its cache)")
     return rows
-
-
-def changed_tasks(path: Path, tasks: list[Task]) -> dict[str, int]:
-    """Rows per task of `tasks` that `path` holds for another version of the task (its hash
-    differs): a recording does not keep them, so the user is told before it starts. An
-    unreadable table is `kept_rows`'s error to report, not this one's."""
-    hashes = {t.name: t.hash for t in tasks}
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            rows = [json.loads(line) for line in handle if line.strip()]
-        return dict(Counter(r["task"] for r in rows
-                            if r["task"] in hashes and r["task_hash"] != hashes[r["task"]]))
-    except (OSError, EOFError, ValueError, KeyError, TypeError):
-        return {}
 
 
 def write_table(rows: list[dict[str, Any]], path: Path, meta: dict[str, Any]) -> None:
@@ -166,7 +160,8 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
                  llm: LLM, grader: Grader, out: Path, meta: dict[str, Any],
                  on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
                  concurrency: int = 4, save_every: int = 25,
-                 on_start: Callable[[int], None] = lambda _n: None) -> list[dict[str, Any]]:
+                 on_start: Callable[[int], None] = lambda _n: None,
+                 log: Callable[[str], None] = lambda _m: None) -> list[dict[str, Any]]:
     # One job = `chunk` consecutive samples of one cell, sent one after another from one
     # thread. Every cell gets a chunk before any cell gets the next one.
     chunk = max(1, plan.chunk)
@@ -182,7 +177,7 @@ def record_table(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
         answer = executor.run(task, Strategy(template, temperature, "single"), r)
         return table_row(task, template, temperature, r, checked(answer, task), visible_total[task.name])
 
-    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every, on_start)
+    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every, on_start, log)
 
 
 def visible_totals(tasks: list[Task]) -> dict[str, int]:
@@ -202,7 +197,8 @@ def record_repairs(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
                    llm: LLM, grader: Grader, table: Path, meta: dict[str, Any],
                    on_row: Callable[[dict[str, Any]], None] = lambda _r: None,
                    concurrency: int = 4, save_every: int = 25,
-                   on_start: Callable[[int], None] = lambda _n: None) -> list[dict[str, Any]]:
+                   on_start: Callable[[int], None] = lambda _n: None,
+                 log: Callable[[str], None] = lambda _m: None) -> list[dict[str, Any]]:
     """The repair round of every answer of `table` (in the plan's cells) that a `repair`
     strategy would repair, into `repair_path(table)`: a row per repaired answer, with the
     sample index of the answer it repairs. The replay plays `repair` from both: a dealt answer
@@ -225,7 +221,7 @@ def record_repairs(plan: RecordPlan, tasks: list[Task], space: TemplateSpace,
                                  code[(task.name, template, temperature, r)], r)
         return table_row(task, template, temperature, r, checked(answer, task), visible_total[task.name])
 
-    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every, on_start)
+    return _record(jobs, one, tasks, out, meta, on_row, concurrency, save_every, on_start, log)
 
 
 def repair_jobs(plan: RecordPlan, tasks: list[Task], table: Path) -> list[dict[str, Any]]:
@@ -236,6 +232,10 @@ def repair_jobs(plan: RecordPlan, tasks: list[Task], table: Path) -> list[dict[s
     hashes = {t.name: t.hash for t in tasks}
     with gzip.open(table, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle if line.strip()]
+    changed = sorted({r["task"] for r in rows if hashes.get(r["task"], r["task_hash"]) != r["task_hash"]})
+    if changed:  # its answers were graded against other tests: repairing them would mislead
+        raise HarnessError(f"--table {table}: task {', '.join(map(repr, changed))} changed since the "
+                           "table was recorded; record the table again first (without --repair)")
     rows = [r for r in rows if hashes.get(r["task"]) == r["task_hash"] and "code" in r
             and r["template"] in plan.templates and r.get("temperature") in plan.temperatures
             and needs_repair(r)]
@@ -255,11 +255,12 @@ def checked(answer: Answer, task: Task) -> Answer:
 def _record(jobs: list[tuple[range, Task, str, float]],
             one: Callable[[int, Task, str, float], dict[str, Any]], tasks: list[Task], out: Path,
             meta: dict[str, Any], on_row: Callable[[dict[str, Any]], None], concurrency: int,
-            save_every: int, on_start: Callable[[int], None]) -> list[dict[str, Any]]:
+            save_every: int, on_start: Callable[[int], None],
+            log: Callable[[str], None]) -> list[dict[str, Any]]:
     """Run the jobs on `concurrency` threads, skipping rows `out` already holds (the same plan,
     model and prompts; `on_start` hears how many of the jobs' rows those are), rewriting `out`
     every `save_every` rows and when stopped."""
-    rows = kept_rows(out, meta, tasks)
+    rows = kept_rows(out, meta, tasks, log)
     have = {row_key(r) for r in rows}
     on_start(sum(1 for samples, task, template, temperature in jobs for r in samples
                  if (task.name, template, temperature, r) in have))
@@ -325,6 +326,8 @@ class Recording:
     concurrency: int
     repair: bool = False
     """Record the repair rounds of the table's answers (`record_repairs`), not the table."""
+    log: Callable[[str], None] = lambda _m: None
+    """Hears what a recording does not keep of an earlier one, and why."""
 
     @property
     def total(self) -> int:
@@ -346,7 +349,7 @@ class Recording:
         `on_start` hears how many of the rows to record are there already."""
         record = record_repairs if self.repair else record_table
         return record(self.plan, self.tasks, self.space, self.llm, self.grader, self.out,
-                      self.meta, on_row, self.concurrency, on_start=on_start)
+                      self.meta, on_row, self.concurrency, on_start=on_start, log=self.log)
 
 
 @contextmanager
@@ -374,6 +377,6 @@ def open_recording(out: Path, tasks: list[Task], space: TemplateSpace, plan: Rec
             meta = {**base_provenance(), "model": endpoint.model, "endpoint": endpoint.cache_id,
                     "template_space": space.fingerprint(), "sandbox_image": sandbox.image_id,
                     "tasks": {t.name: t.hash for t in tasks}}
-            yield Recording(plan, tasks, space, llm, grader, out, meta, in_flight, repair)
+            yield Recording(plan, tasks, space, llm, grader, out, meta, in_flight, repair, log)
         finally:
             grader.close()

@@ -47,7 +47,7 @@ def _name_the_variable(exc: click.BadParameter) -> None:
     names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
     name = next((n for n in names if os.environ.get(n)), None)
     if name is not None:
-        exc.param_hint = f"'{param.opts[0]}' (from ${name})"
+        exc.param_hint = f"{param.get_error_hint(ctx)} (from ${name})"
 
 
 @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -170,7 +170,7 @@ def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str,
                      workers: int, executor: str, ray_address: str | None) -> None:
     """Generate and grade every task x template x sample once, into a response table; with
     --repair, the repair rounds of its answers (resumable)."""
-    from harness.bench.record import changed_tasks, open_recording, plan_recording
+    from harness.bench.record import open_recording, plan_recording
     from harness.console import console
 
     grading = executor_config(executor, ray_address)
@@ -181,10 +181,6 @@ def bench_record_cmd(table_path: Path, tasks: tuple[str, ...], preset: str,
     if repair and not table_path.exists():
         raise click.BadParameter(f"{table_path}: no table to repair yet; record it first "
                                  "(the same command without --repair)", param_hint="'--table'")
-    for name, n in changed_tasks(table_path, chosen).items():
-        err.print(f"[yellow]task '{name}' changed since {table_path} was recorded[/]: its {n} rows "
-                  "there are not kept; they are recorded again (answers the run store holds "
-                  "come from its cache)")
     with open_recording(table_path, chosen, space, plan, request, home, workers,
                         log=err.print, executor=grading, repair=repair) as recording:
         try:

@@ -48,22 +48,27 @@ def models_list() -> None:
 def models_check(model: str | None, base_url: tuple[str, ...], api_key: str | None,
                  home: Path) -> None:
     """One tiny uncached call per endpoint: prints latency, tokens and tokens/s."""
+    from rich.text import Text
+
     from harness.console import console, plain
     from harness.errors import LLMError
     from harness.llm.check import check_model
 
     out = console()
-    failed = []
-    for url in base_url or (None,):
+    urls: tuple[str | None, ...] = base_url or (None,)
+    failed: list[str] = []
+    for url in urls:
         try:
             check = check_model(model, url, api_key, home, log=out.print)
-        except LLMError as exc:  # the other servers are still worth checking
-            failed.append(url)
-            out.print(f"[red]failed[/] {url}: {plain(str(exc)).plain}")
+        except LLMError as exc:
+            if len(urls) == 1:
+                raise
+            failed.append(url or "the embedded model")  # the other servers are still worth checking
+            out.print(Text.assemble(("failed ", "red"), plain(failed[-1]), ": ", plain(exc)))
             continue
-        out.print(f"[green]ok[/] {check.model} at {check.base_url}: ready in {check.ready_s:.1f} s, "
-                  f"answered {check.completion_tokens} tokens in {check.latency_s:.2f} s "
-                  f"({check.rate:.1f} tokens/s, finish: {check.finish_reason})")
+        out.print(Text.assemble(("ok ", "green"), plain(f"{check.model} at {check.base_url}"),
+                                f": ready in {check.ready_s:.1f} s, answered "
+                                f"{check.completion_tokens} tokens in {check.latency_s:.2f} s "
+                                f"({check.rate:.1f} tokens/s, finish: ", plain(check.finish_reason), ")"))
     if failed:
-        raise LLMError(f"{len(failed)} of {len(base_url)} endpoints failed the check: "
-                       f"{', '.join(map(str, failed))}")
+        raise LLMError(f"{len(failed)} of {len(urls)} endpoints failed the check: {', '.join(failed)}")

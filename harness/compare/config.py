@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.errors import HarnessError
+from harness.loop.strategies import SELECTIONS
+
 TUNE_TASKS = (
     "digit_sum", "caesar_cipher", "roman_to_int", "merge_intervals", "is_valid_ipv4",
     "parse_csv_line", "top_k_words", "fizzbuzz", "reverse_words", "second_largest",
@@ -71,6 +74,12 @@ class CompareConfig:
     """MIPROv2 evaluates its best candidate on every tuning task after this many minibatches."""
     gepa_minibatch: int = 3
     """GEPA's reflection minibatch size."""
+
+    def __post_init__(self) -> None:
+        wrong = [r for r in self.selections if r not in SELECTIONS or not r.startswith("best_of_")]
+        if wrong:  # an arm with `single` would be its base again, counted twice
+            raise HarnessError(f"selections {', '.join(wrong)}: expected best_of_k rules "
+                               f"({', '.join(r for r in SELECTIONS if r.startswith('best_of_'))})")
 
     @property
     def runs(self) -> tuple[tuple[str, int, int], ...]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.bench.render import pyplot, save
+from harness.compare.config import base_method
 from harness.compare.report import curves, rows
 
 
@@ -20,9 +21,11 @@ def write_plot(data: Mapping[str, Any], path: Path) -> Path | None:
     if not table:
         return None
     plt = pyplot()
-    fig, (tuning, heldout) = plt.subplots(1, 2, figsize=(12, 4.8))
-    methods = sorted({run["method"] for run in data["runs"].values()} - {"default"})
-    colour = {m: f"C{i}" for i, m in enumerate(methods)}
+    wide = max(6.0, 1.3 * sum(r.reward_vs_default is not None for r in table))  # room per arm
+    fig, (tuning, heldout) = plt.subplots(1, 2, figsize=(6 + wide, 4.8),
+                                          gridspec_kw={"width_ratios": [6, wide]})
+    methods = sorted({base_method(run["method"]) for run in data["runs"].values()} - {"default"})
+    colour = {m: f"C{i}" for i, m in enumerate(methods)}  # a selection arm takes its base's
     labelled: set[str] = set()
     for key, curve in curves(data).items():
         if not curve:
@@ -44,16 +47,18 @@ def write_plot(data: Mapping[str, Any], path: Path) -> Path | None:
         u = r.reward_vs_default
         assert u is not None
         bars = [[max(0.0, u.diff - u.low)], [max(0.0, u.high - u.diff)]]  # a point interval: 0, not -1e-17
-        heldout.errorbar(i, u.diff, yerr=bars, fmt="o", capsize=4,
-                         color=colour.get(r.method, "grey"))
-        heldout.annotate(f"{r.reward:.3f} at {r.calls_per_answer:.2f} calls/answer", (i, u.high),
+        arm = "+" in r.method  # drawn hollow: the base method's prompt, chosen by a rule
+        heldout.errorbar(i, u.diff, yerr=bars, fmt="o", capsize=4, markerfacecolor="white" if arm else None,
+                         color=colour.get(base_method(r.method), "grey"))
+        heldout.annotate(f"{r.reward:.3f}\n{r.calls_per_answer:.2f} calls/answer", (i, u.high),
                          textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     heldout.axhline(0, color="black", linestyle="--", linewidth=1,
                     label="default template" + ("" if default is None else f" ({default:.3f})"))
     heldout.legend(fontsize=8, loc="best")
     heldout.margins(y=0.15)  # room for the labels above the bars
-    heldout.set_xticks(range(len(paired)), [f"{r.method}\n(b{r.budget}, {r.seeds} seed"
-                                            f"{'s' * (r.seeds != 1)})" for r in paired], fontsize=8)
+    names = [r.method.replace("+", "\n+ ") for r in paired]  # a selection arm on two lines
+    heldout.set_xticks(range(len(paired)), [f"{name}\n(b{r.budget}, {r.seeds} seed{'s' * (r.seeds != 1)})"
+                                            for name, r in zip(names, paired, strict=True)], fontsize=8)
     heldout.set_xlim(-0.6, max(0.6, len(paired) - 0.4))
     heldout.set_ylabel("partial reward - default's, paired (95% interval)")
     heldout.set_title("what it got on tasks it never saw (fresh answers)")

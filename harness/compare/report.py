@@ -138,17 +138,18 @@ def rows(data: Mapping[str, Any], seed: int = 0) -> list[MethodRow]:
 
 
 def pairwise(data: Mapping[str, Any], seed: int = 0) -> list[dict[str, Any]]:
-    """Every pair of tuned methods at the same budget: the reward and pass@1 difference (a - b)."""
+    """Every pair of methods at the same budget, the untuned arms of the default template (budget
+    0) with every budget: the reward and pass@1 difference (a - b)."""
     found = groups(data)
     out = []
     keys = sorted(k for k in found if k[0] != "default")
     for i, a in enumerate(keys):
         for b in keys[i + 1:]:
-            if a[1] != b[1]:
+            if a[1] != b[1] and 0 not in (a[1], b[1]):
                 continue
             ra, rb = _per_task(found[a], "rewards"), _per_task(found[b], "rewards")
             pa, pb = _per_task(found[a], "passes"), _per_task(found[b], "passes")
-            out.append({"a": a[0], "b": b[0], "budget": a[1],
+            out.append({"a": a[0], "b": b[0], "budget": max(a[1], b[1]),
                         "reward": asdict(uplift(ra, rb, seed)), "pass": asdict(uplift(pa, pb, seed))})
     return out
 
@@ -180,8 +181,8 @@ MARGIN = 0.05
 reward's range)."""
 
 DSPY_METHODS = ("gepa", "mipro")
-"""The optimisers the goal is stated against (`gepa_leaky` sees the hidden tests: not a rival),
-with their prompts' derived arms (`gepa+best_of_3`)."""
+"""The optimisers the goal is stated against (`gepa_leaky` sees the hidden tests: not a rival);
+their prompts' selection arms (`gepa+best_of_3`) are rivals too."""
 
 
 @dataclass(frozen=True)

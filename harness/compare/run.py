@@ -34,6 +34,10 @@ from harness.prompts.components import Template
 from harness.store import Store
 from harness.tasks.load import Task
 
+DERIVED_FROM = ("calls", "wall_s", "templates", "instruction", "strategies")
+"""What a selection arm takes from its base run's tuning: its cost and its final prompt (an arm
+whose base has other values is remade)."""
+
 FIXED = ("tune_tasks", "test_tasks", "eval_answers", "temperature", "max_tokens", "preset",
          "call_price", "reflection_max_tokens", "gepa_minibatch", "mipro_minibatch",
          "mipro_candidates", "mipro_full_eval_steps")
@@ -257,24 +261,32 @@ class Comparison:
     def _derive(self, base_key: str) -> None:
         """The base run's final prompt with each of `config.selections`: no tuning of its own
         (its cost is the base run's), evaluated on the seed's fresh answers like every method.
-        Remade when the base run was tuned again."""
+        Remade when the base run was tuned again; dropped when its new tuning failed."""
         base = self.data["runs"][base_key]
         tuning = base["tuning"]
-        if base["method"].startswith("harness:") or tuning.get("failed"):
+        if base["method"].startswith("harness:"):
             return  # the harness chose its own selection rules
+        if tuning.get("failed"):  # an arm of the prompt it had before would outlive it
+            for key in [k for k, r in self.data["runs"].items() if r["tuning"].get("base") == base_key]:
+                del self.data["runs"][key]
+            self.save()
+            return
+        if not self.config.selections:
+            return
         space = with_templates(self.space(), tuning.get("templates", []))
+        kept = {k: tuning[k] for k in DERIVED_FROM if k in tuning}
         for rule in self.config.selections:
             method = derived(base["method"], rule)
             key = run_key(method, base["budget"], base["seed"])
             run = self.data["runs"].get(key)
-            if run is None or run["tuning"].get("base_strategies") != tuning["strategies"]:
+            if run is None or {k: run["tuning"].get("base_tuning", {}).get(k) for k in DERIVED_FROM} \
+                    != {k: tuning.get(k) for k in DERIVED_FROM}:
                 chosen = {task: replace(space.get(sid), selection=rule).id
                           for task, sid in tuning["strategies"].items()}
-                kept = {k: tuning[k] for k in ("calls", "wall_s", "templates", "instruction") if k in tuning}
                 self.data["runs"][key] = {
                     "method": method, "budget": base["budget"], "seed": base["seed"],
                     "tuning": {**kept, "strategies": chosen, "base": base_key,
-                               "base_strategies": tuning["strategies"]}}
+                               "base_tuning": {**kept, "strategies": tuning["strategies"]}}}
                 self.save()
             self.evaluate_run(key)
 
