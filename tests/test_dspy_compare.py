@@ -75,6 +75,25 @@ def test_mipro_plan_stays_within_the_budget() -> None:
         assert trials >= 1 and size <= valset and calls <= budget, (budget, valset)
 
 
+def test_mipro_ends_when_every_instruction_it_tried_was_evaluated_fully() -> None:
+    """Seen in the real run: 40 trials with a full evaluation every 6 and 6 instructions, so the
+    7th full evaluation found none left and DSPy raised, losing 245 calls' worth of tuning."""
+    require_module("dspy", 'pip install -e ".[compare]"')
+    import dspy
+
+    from harness.compare.dspy_program import MIPROv2
+
+    scores = {"0": [(0.9, "program 0", {})], "1": [(0.8, "program 1", {})]}
+    done = {"0": {"score": 0.95}, "1": {"score": 0.7}}
+    args = (40, 40, scores, done, None, [], {}, 245, [], 0.95, "best")
+    lm = dspy.LM("openai/unused", api_base="http://127.0.0.1:9/v1", api_key="none")  # never called
+    with pytest.raises(ValueError, match="No valid program found"):  # what DSPy itself does
+        dspy.MIPROv2(metric=lambda *a: 0.0, auto=None, prompt_model=lm,
+                     task_model=lm)._perform_full_evaluation(*args, None, [], [])
+    optimizer = MIPROv2(metric=lambda *a: 0.0, auto=None, prompt_model=lm, task_model=lm)
+    assert optimizer._perform_full_evaluation(*args, None, [], []) == (0.95, "best", 245)
+
+
 def test_call_counter_refuses_calls_past_the_budget() -> None:
     from harness.compare.budget import BudgetExhausted, CallCounter
 

@@ -387,6 +387,25 @@ def run_gepa(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: Any
             "unparseable": {"parsed": parses.parsed, "failed": parses.failed}}
 
 
+class MIPROv2(dspy.MIPROv2):  # type: ignore[misc,unused-ignore]  # dspy is untyped
+    """DSPy's MIPROv2, except that it ends instead of raising when every instruction its
+    minibatches tried has had its full evaluation. DSPy 3.4.1 then raises "No valid program found
+    in param_score_dict" at its next scheduled full evaluation, and the run, with every call it
+    made, is lost. Nothing is left to evaluate fully at that point, so the best so far stands."""
+
+    def _perform_full_evaluation(self, trial_num: int, adjusted_num_trials: int,
+                                 param_score_dict: dict[str, Any],
+                                 fully_evaled_param_combos: dict[str, Any], evaluate: Any,  # noqa: ANN401
+                                 valset: list[Any], trial_logs: dict[int, Any], total_eval_calls: int,
+                                 score_data: list[Any], best_score: float, best_program: Any,  # noqa: ANN401
+                                 *rest: Any) -> tuple[float, Any, int]:  # noqa: ANN401
+        if all(key in fully_evaled_param_combos for key in param_score_dict):
+            return best_score, best_program, total_eval_calls
+        return super()._perform_full_evaluation(  # type: ignore[no-any-return,unused-ignore]
+            trial_num, adjusted_num_trials, param_score_dict, fully_evaled_param_combos, evaluate,
+            valset, trial_logs, total_eval_calls, score_data, best_score, best_program, *rest)
+
+
 def run_mipro(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: Any,  # noqa: ANN401
               prompt_lm: Any, budget: int, seed: int, parallel: int, minibatch: int,  # noqa: ANN401
               candidates: int, steps: int, task_calls: Callable[[], int]) -> dict[str, Any]:
@@ -395,7 +414,7 @@ def run_mipro(program: Any, trainset: Sequence[Any], metric: Metric, task_lm: An
     have been made so far."""
     trials, size, use_minibatch, candidates = mipro_plan(budget, len(trainset), minibatch, steps,
                                                          candidates)
-    optimizer = dspy.MIPROv2(metric=metric.plain, prompt_model=prompt_lm, task_model=task_lm,
+    optimizer = MIPROv2(metric=metric.plain, prompt_model=prompt_lm, task_model=task_lm,
                              max_bootstrapped_demos=0, max_labeled_demos=0, auto=None,
                              num_candidates=candidates, num_threads=parallel, seed=seed,
                              max_errors=10 ** 6, verbose=False, track_stats=True)
