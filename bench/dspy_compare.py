@@ -256,7 +256,8 @@ def report(data: dict[str, Any], out: Path) -> int:
                         f"{interval(pair['reward'])}, pass@1 {interval(pair['pass'])}")
     for v in verdicts(data):
         Console().print(
-            f"goal, {v.harness} vs {v.dspy} (budget {v.budget}): held-out reward "
+            f"goal, {v.harness} vs {v.dspy} (budget {v.budget}"
+            + (f" vs {v.dspy_budget}" if v.dspy_budget else "") + "): held-out reward "
             f"{interval(v.reward)} ({v.outcome}; matching allows {MARGIN}), calls while tuning "
             f"{v.harness_calls:.0f} vs {v.dspy_calls:.0f}, per final answer "
             f"{v.harness_calls_per_answer:.2f} vs {v.dspy_calls_per_answer:.2f}: "

@@ -372,6 +372,16 @@ def test_goal_verdict_against_each_dspy_optimiser() -> None:
     assert set(found) == {"gepa", "gepa+best_of_3", "mipro"}
     assert found["gepa+best_of_3"].outcome == "matches" and found["gepa+best_of_3"].met
     del data["runs"]["gepa+best_of_3/b300/s0"]
+    # the harness at half the budget is held against DSPy at the full one too, never the reverse
+    data["runs"]["harness:factored/b150/s0"] = _finished("harness:factored", 150, ones, task_calls=148)
+    data["runs"]["gepa/b150/s0"] = _finished("gepa", 150, ones, 150, 20)
+    pairs = {(v.budget, v.dspy, v.dspy_budget) for v in verdicts(data)}
+    assert pairs == {(150, "gepa", 0), (150, "gepa", 300), (150, "mipro", 300), (300, "gepa", 0),
+                     (300, "mipro", 0)}
+    half = next(v for v in verdicts(data) if (v.budget, v.dspy, v.dspy_budget) == (150, "gepa", 300))
+    assert half.outcome == "beats" and half.met and (half.harness_calls, half.dspy_calls) == (148, 340)
+    for key in ("harness:factored/b150/s0", "gepa/b150/s0"):
+        del data["runs"][key]
     found = {v.dspy: v for v in verdicts(data)}
     assert (found["gepa"].outcome, found["gepa"].met) == ("beats", True)
     assert found["gepa"].reward.diff == pytest.approx(0.5)

@@ -187,12 +187,14 @@ their prompts' selection arms (`gepa+best_of_3`) are rivals too."""
 
 @dataclass(frozen=True)
 class Verdict:
-    """The goal for one harness agent against one DSPy optimiser at one budget: at least as good
-    a held-out reward, with fewer total calls while tuning."""
+    """The goal for one harness agent against one DSPy optimiser: at least as good a held-out
+    reward, with fewer total calls while tuning. At the same budget, and against a DSPy run
+    given a larger budget than the harness's (a harder test for the harness)."""
 
     harness: str
     dspy: str
     budget: int
+    """The harness's budget of task-model calls."""
     reward: Uplift
     """Held-out reward, harness - DSPy, paired per (test task, seed)."""
     harness_calls: float
@@ -201,6 +203,8 @@ class Verdict:
     harness_calls_per_answer: float
     """What the final prompt costs at use (a best of k makes up to k calls)."""
     dspy_calls_per_answer: float
+    dspy_budget: int = 0
+    """DSPy's budget (0: the harness's)."""
 
     @property
     def outcome(self) -> str:
@@ -218,20 +222,23 @@ class Verdict:
 
 
 def verdicts(data: Mapping[str, Any], seed: int = 0) -> list[Verdict]:
-    """Every (harness agent, DSPy optimiser, budget) with a seed both finished, on those seeds
-    only (each side's calls too); none before."""
+    """Every (harness agent at its budget, DSPy optimiser at the same or a larger budget) with a
+    seed both finished, on those seeds only (each side's calls too); none before."""
     found = groups(data)
     out = []
     for (h, budget) in sorted(k for k in found if k[0].startswith("harness:")):
-        for d in sorted(m for m, b in found if b == budget and base_method(m) in DSPY_METHODS):
-            both = {r["seed"] for r in found[(h, budget)]} & {r["seed"] for r in found.get((d, budget), [])}
+        rivals = sorted((b, m) for m, b in found if b >= budget and base_method(m) in DSPY_METHODS)
+        for dspy_budget, d in rivals:
+            both = {r["seed"] for r in found[(h, budget)]} & {r["seed"] for r in found[(d, dspy_budget)]}
             if not both:  # no seed both finished: nothing is paired yet
                 continue
-            a, b = ([r for r in found[(m, budget)] if r["seed"] in both] for m in (h, d))
+            a = [r for r in found[(h, budget)] if r["seed"] in both]
+            b = [r for r in found[(d, dspy_budget)] if r["seed"] in both]
             diff = uplift(_per_task(a, "rewards"), _per_task(b, "rewards"), seed)
             out.append(Verdict(h, d, budget, diff, _tuning_calls(a), _tuning_calls(b),
                                _mean_over_tasks(_per_task(a, "calls")),
-                               _mean_over_tasks(_per_task(b, "calls"))))
+                               _mean_over_tasks(_per_task(b, "calls")),
+                               0 if dspy_budget == budget else dspy_budget))
     return out
 
 
