@@ -309,7 +309,11 @@ def test_selection_arms_reuse_a_final_prompt_without_tuning(tmp_path: Path, grad
         comparison = open_comparison(config, endpoint_of(fake), Store(tmp_path / "home"), grader,
                                      two_tasks(), out)
         comparison._derive("gepa/b6/s0")
-    assert "gepa+best_of_3/b6/s0" not in json.loads(out.read_text())["runs"]
+        assert "gepa+best_of_3/b6/s0" not in json.loads(out.read_text())["runs"]
+        # tried again: the failed attempt's time counts (the retry replays it from the cache)
+        retried = comparison.run()["runs"]
+    assert retried["gepa/b6/s0"]["tuning"]["failed_wall_s"] == failed["runs"]["gepa/b6/s0"]["tuning"]["wall_s"]
+    assert retried["gepa+best_of_3/b6/s0"]["tuning"]["base"] == "gepa/b6/s0"
 
 
 def test_a_stopped_evaluation_starts_no_new_answer() -> None:

@@ -46,7 +46,8 @@ class MethodRow:
     """The optimiser's own calls the endpoint refused or failed (e.g. a prompt over the
     context), mean over seeds: GEPA skips such a reflection."""
     wall_s: float
-    """Tuning wall time, mean over seeds."""
+    """Tuning wall time, mean over seeds (a run tuned again after its optimiser failed counts
+    the failed attempt too: the retry replays its calls from the cache)."""
     eval_wall_s: float
     """Wall time of the final evaluation, mean over seeds."""
     reward: float
@@ -124,7 +125,7 @@ def rows(data: Mapping[str, Any], seed: int = 0) -> list[MethodRow]:
                                             for t in tuning])),
             refused=float(np.mean([t["calls"]["refused"] for t in tuning])),
             optimiser_failed=float(np.mean([t["calls"]["optimiser_failed"] for t in tuning])),
-            wall_s=float(np.mean([t["wall_s"] for t in tuning])),
+            wall_s=float(np.mean([t["wall_s"] + t.get("failed_wall_s", 0.0) for t in tuning])),
             eval_wall_s=float(np.mean([r.get("eval_wall_s", 0.0) for r in runs])),
             reward=_mean_over_tasks(reward), pass_at_1=_mean_over_tasks(passes),
             calls_per_answer=_mean_over_tasks(calls),
