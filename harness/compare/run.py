@@ -283,14 +283,13 @@ class Comparison:
             method = derived(base["method"], rule)
             key = run_key(method, base["budget"], base["seed"])
             run = self.data["runs"].get(key)
-            if run is None or {k: run["tuning"].get("base_tuning", {}).get(k) for k in DERIVED_FROM} \
-                    != {k: tuning.get(k) for k in DERIVED_FROM}:
+            if run is None or run["tuning"].get("base_tuning") != kept:
                 chosen = {task: replace(space.get(sid), selection=rule).id
                           for task, sid in tuning["strategies"].items()}
                 self.data["runs"][key] = {
                     "method": method, "budget": base["budget"], "seed": base["seed"],
                     "tuning": {**kept, "strategies": chosen, "base": base_key,
-                               "base_tuning": {**kept, "strategies": tuning["strategies"]}}}
+                               "base_tuning": kept}}
                 self.save()
             self.evaluate_run(key)
 
