@@ -63,7 +63,7 @@ def models_check(model: str | None, base_url: tuple[str, ...], api_key: str | No
         except LLMError as exc:
             if len(urls) == 1:
                 raise
-            failed.append(url or "the embedded model")  # the other servers are still worth checking
+            failed.append(str(url))  # several servers (never the embedded one): check the rest
             out.print(Text.assemble(("failed ", "red"), plain(failed[-1]), ": ", plain(exc)))
             continue
         out.print(Text.assemble(("ok ", "green"), plain(f"{check.model} at {check.base_url}"),
